@@ -1,0 +1,101 @@
+"""The ASGI application: ``create_app(settings)`` wires the routes to one store and clock."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tessera.api import openapi, sign_in_tokens, users
+from tessera.api.context import Context, json_response
+from tessera.api.errors import exception_handlers
+from tessera.clock import Clock, system_clock
+from tessera.config import Settings
+from tessera.store import Store, open_store
+
+__all__ = ["app_from_env", "create_app"]
+
+access_log = logging.getLogger("tessera.access")
+
+
+class AccessLog:
+    """One line per request: method, path, status, time. Never the query string or headers,
+    where a ticket or a secret key would be."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 0
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            ms = (time.perf_counter() - start) * 1000
+            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
+
+
+def system_routes(ctx: Context) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def jwks(request: Request) -> Response:
+        return json_response({"keys": []})
+
+    async def openapi_document(request: Request) -> Response:
+        return json_response(openapi.document())
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/v1/jwks", jwks, methods=["GET"]),
+        Route("/v1/openapi.json", openapi_document, methods=["GET"]),
+    ]
+
+
+def create_app(
+    settings: Settings, *, clock: Clock = system_clock, store: Store | None = None
+) -> Starlette:
+    """The app. With ``store`` given it is used as is (and not closed); otherwise the
+    database at ``settings.database_url`` is opened and migrated at start-up."""
+    ctx = Context(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        ctx.store = store if store is not None else await open_store(settings.database_url)
+        try:
+            yield {}
+        finally:
+            if store is None:
+                await ctx.store.close()
+
+    routes = system_routes(ctx) + sign_in_tokens.routes(ctx) + users.routes(ctx)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=exception_handlers,
+    )
+    app.state.context = ctx
+    app.add_middleware(AccessLog)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The factory ``tessera serve`` hands each uvicorn worker."""
+    return create_app(Settings.from_env())

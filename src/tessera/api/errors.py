@@ -1,0 +1,93 @@
+"""The one table from error class to HTTP status, and the Clerk error body.
+
+Routes raise; nothing here is caught and translated route by route. Anything unexpected
+becomes a 500 in the same shape, with no stack trace or exception text on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera import errors
+
+__all__ = ["STATUS", "error_response", "exception_handlers", "status_of"]
+
+log = logging.getLogger("tessera.api")
+
+STATUS: dict[type[errors.TesseraError], int] = {
+    errors.BodyInvalid: 400,
+    errors.SignInTokenNotRevocable: 400,
+    errors.Unauthenticated: 401,
+    errors.NotFound: 404,
+    errors.MethodNotAllowed: 405,
+    errors.BodyTooLarge: 413,
+    errors.UnsupportedContentType: 415,
+    errors.RequestInvalid: 422,
+    errors.TesseraError: 500,
+}
+
+
+def status_of(exc: errors.TesseraError) -> int:
+    """The status of the nearest class in ``exc``'s MRO that the table names."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def body_of(exc: errors.TesseraError) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "message": exc.message,
+        "long_message": exc.long_message,
+        "code": exc.code,
+    }
+    if exc.meta is not None:
+        error["meta"] = exc.meta
+    return {"errors": [error]}
+
+
+def error_response(exc: errors.TesseraError, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body_of(exc)),
+        status_code=status_of(exc),
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def _tessera_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.TesseraError)
+    log.debug("%s %s -> %s", request.method, request.url.path, exc.code)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    method, path = request.method, request.url.path
+    if exc.status_code == 405:
+        return error_response(errors.MethodNotAllowed(method, path), exc.headers)
+    if exc.status_code == 404:
+        return error_response(errors.RouteNotFound(method, path))
+    generic = errors.RequestInvalid("The request could not be processed.")
+    return Response(
+        orjson.dumps(body_of(generic)), status_code=exc.status_code, media_type="application/json"
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(errors.TesseraError("Something went wrong on the server."))
+
+
+exception_handlers = {
+    errors.TesseraError: _tessera_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,136 @@
+"""Reading request bodies and query strings into typed values, with Clerk's errors.
+
+JSON booleans are not integers here, ``"60"`` is not a number, and ``1.5`` or ``1e309`` is not
+an integer: each is a 422 naming the parameter. A body that is not a JSON object is a 400.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from tessera.errors import (
+    BodyInvalid,
+    BodyTooLarge,
+    ParamInvalid,
+    ParamMissing,
+    UnsupportedContentType,
+)
+
+__all__ = [
+    "MAX_BODY",
+    "json_body",
+    "optional_dict",
+    "optional_int",
+    "optional_str",
+    "page",
+    "required_str",
+    "str_list",
+]
+
+MAX_BODY = 1024 * 1024
+_INT64_MAX = 2**63 - 1
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}`` whatever its content type."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedContentType(
+            f"Send the body as JSON with Content-Type: application/json, not {media or 'none'}."
+        )
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = _lenient(raw)
+    if not isinstance(body, dict):
+        raise BodyInvalid("The request body must be a JSON object.")
+    return body
+
+
+def _lenient(raw: bytes) -> Any:
+    """Valid JSON that orjson refuses (numbers beyond a double, such as 1e309) still parses."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BodyInvalid("The request body is not valid JSON.") from None
+
+
+def required_str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        raise ParamMissing(name)
+    return _str(name, value)
+
+
+def optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return None if value is None else _str(name, value)
+
+
+def _str(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ParamInvalid(name, "it must be a string")
+    if not value.strip() or "\x00" in value:
+        raise ParamInvalid(name, "it must not be blank")
+    return value
+
+
+def optional_int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if type(value) is not int or not -_INT64_MAX <= value <= _INT64_MAX:
+        raise ParamInvalid(name, "it must be an integer")
+    return value
+
+
+def optional_dict(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise ParamInvalid(name, "it must be a JSON object")
+    return value
+
+
+def str_list(body: dict[str, Any], name: str) -> list[str]:
+    """A list of strings; a single string is accepted as a list of one."""
+    value = body.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ParamInvalid(name, "it must be a list of strings")
+    return [_str(name, v) for v in value]
+
+
+def page(request: Request, *, default_limit: int = 10, max_limit: int = 500) -> tuple[int, int]:
+    """``limit`` (1..max) and ``offset`` (>= 0) from the query string."""
+    return (
+        _query_int(request, "limit", default_limit, 1, max_limit),
+        _query_int(request, "offset", 0, 0, _INT64_MAX),
+    )
+
+
+def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise ParamInvalid(name, f"it must be a whole number from {low} to {high}")
+    return int(text)

@@ -1,0 +1,150 @@
+"""``tessera …``: the operator's command line. ``main(argv)`` returns the exit code.
+
+Exit codes: 0 success, 1 a request or record failed, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from tessera.clock import system_clock
+from tessera.config import Settings
+from tessera.errors import ConfigError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tessera",
+        description="Self-hosted sign-in tokens: one-time links that sign a user in.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.set_defaults(run=_migrate)
+
+    keygen = commands.add_parser(
+        "keygen", help="print a new secret key (for TESSERA_SECRET_KEY); stores nothing"
+    )
+    keygen.add_argument("--live", action="store_true", help="an sk_live_ key (default sk_test_)")
+    keygen.set_defaults(run=_keygen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ConfigError as exc:
+        print(f"tessera: {exc.long_message}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+async def _prepare(settings: Settings) -> str | None:
+    """Migrate the store and make sure the default instance can be reached."""
+    from tessera import keys
+    from tessera.store import open_store
+
+    store = await open_store(settings.database_url)
+    try:
+        return await keys.bootstrap(store, settings.secret_key, now=system_clock())
+    finally:
+        await store.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tessera.api.app import create_app
+
+    settings = Settings.from_env(host=args.host, port=args.port, workers=args.workers)
+    _logging(settings)
+    new_key = asyncio.run(_prepare(settings))
+    if new_key is not None:
+        _show_new_key(new_key)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "log_level": settings.log_level,
+        "access_log": False,  # tessera.access logs requests without their query strings
+        "server_header": False,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        os.environ["TESSERA_PUBLIC_URL"] = settings.public_url  # every worker builds the same links
+        uvicorn.run(
+            "tessera.api.app:app_from_env", factory=True, workers=settings.workers, **options
+        )
+    return EXIT_OK
+
+
+def _show_new_key(secret: str) -> None:
+    """Show a first-start key on the terminal only: never into a log or a redirected stream."""
+    if sys.stdout.isatty():
+        print(
+            "\nCreated the default instance. Its secret key (shown once, stored only as a hash):"
+            f"\n\n    {secret}\n\nKeep it: pass it as `Authorization: Bearer …`.\n",
+            flush=True,
+        )
+    else:
+        print(
+            "tessera: created the default instance. Standard output is not a terminal, so its "
+            "first secret key is not shown: set TESSERA_SECRET_KEY (see `tessera keygen`) and "
+            "restart, or create one with `tessera api-keys create`.",
+            file=sys.stderr,
+        )
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from tessera.store import open_store
+
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        store = await open_store(settings.database_url)
+        await store.close()
+
+    asyncio.run(run())
+    print(f"tessera: the schema of {_redacted(settings.database_url)} is up to date.")
+    return EXIT_OK
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    head, sep, tail = url.rpartition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from tessera.keys import new_secret_key
+
+    print(new_secret_key("live" if args.live else "test"))
+    return EXIT_OK

@@ -1,0 +1,180 @@
+"""Every error Tessera raises on purpose, each with a stable Clerk ``code``.
+
+    TesseraError
+    ├── RequestInvalid                  the request itself is wrong
+    │   ├── BodyInvalid                 not JSON, or not a JSON object
+    │   ├── BodyTooLarge                over the body limit
+    │   ├── UnsupportedContentType      a body that is not JSON
+    │   ├── ParamMissing                a required parameter is absent
+    │   ├── ParamInvalid                a parameter of the wrong type or out of range
+    │   ├── ParamFormatInvalid          a parameter in the wrong format (an email address)
+    │   └── IdentifierExists            an email, username or external id already taken
+    ├── Unauthenticated
+    │   ├── AuthorizationHeaderInvalid  no ``Authorization: Bearer sk_…`` header
+    │   └── SecretKeyInvalid            a key that is unknown, revoked or malformed
+    ├── NotFound                        no such record in the caller's instance
+    ├── RouteNotFound / MethodNotAllowed
+    ├── SignInTokenNotRevocable         revoke of a token that is not pending
+    └── ConfigError                     a setting refused at start-up (never on the wire)
+
+Each carries the data a caller needs (``param``, ``status``, …) and a ``message`` /
+``long_message`` pair in Clerk's words. The HTTP layer (``api/errors.py``) maps classes to
+statuses in one table; no message here ever contains a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AuthorizationHeaderInvalid",
+    "BodyInvalid",
+    "BodyTooLarge",
+    "ConfigError",
+    "IdentifierExists",
+    "MethodNotAllowed",
+    "NotFound",
+    "ParamFormatInvalid",
+    "ParamInvalid",
+    "ParamMissing",
+    "RequestInvalid",
+    "RouteNotFound",
+    "SecretKeyInvalid",
+    "SignInTokenNotRevocable",
+    "TesseraError",
+    "Unauthenticated",
+    "UnsupportedContentType",
+]
+
+
+class TesseraError(Exception):
+    """Base of every deliberate error. ``code`` is stable; messages are for people."""
+
+    code: ClassVar[str] = "internal_clerk_error"
+    message: str = "something went wrong"
+
+    def __init__(self, long_message: str, *, meta: dict[str, Any] | None = None) -> None:
+        super().__init__(long_message)
+        self.long_message = long_message
+        self.meta = meta
+
+
+class RequestInvalid(TesseraError):
+    code = "request_invalid"
+    message = "invalid request"
+
+
+class BodyInvalid(RequestInvalid):
+    code = "request_body_invalid"
+    message = "Request body invalid"
+
+
+class BodyTooLarge(RequestInvalid):
+    code = "request_body_too_large"
+    message = "Request body too large"
+
+
+class UnsupportedContentType(RequestInvalid):
+    code = "unsupported_content_type"
+    message = "Unsupported content type"
+
+
+class _ParamError(RequestInvalid):
+    def __init__(self, param: str, long_message: str) -> None:
+        super().__init__(long_message, meta={"param_name": param})
+        self.param = param
+
+
+class ParamMissing(_ParamError):
+    code = "form_param_missing"
+    message = "is missing"
+
+    def __init__(self, param: str) -> None:
+        super().__init__(param, f"{param} must be included.")
+
+
+class ParamInvalid(_ParamError):
+    code = "form_param_value_invalid"
+    message = "is invalid"
+
+    def __init__(self, param: str, reason: str | None = None) -> None:
+        super().__init__(param, f"{param} is invalid" + (f": {reason}" if reason else "."))
+
+
+class ParamFormatInvalid(_ParamError):
+    code = "form_param_format_invalid"
+    message = "is invalid"
+
+    def __init__(self, param: str, reason: str) -> None:
+        super().__init__(param, f"{param} must be {reason}.")
+
+
+class IdentifierExists(_ParamError):
+    code = "form_identifier_exists"
+    message = "already exists"
+
+    def __init__(self, param: str) -> None:
+        super().__init__(param, f"That {param} is taken. Please try another.")
+
+
+class Unauthenticated(TesseraError):
+    code = "authentication_invalid"
+    message = "Unauthenticated"
+
+
+class AuthorizationHeaderInvalid(Unauthenticated):
+    code = "authorization_header_format_invalid"
+    message = "Invalid Authorization header format"
+
+    def __init__(self) -> None:
+        super().__init__('Invalid Authorization header format. Must be "Bearer <YOUR_API_KEY>"')
+
+
+class SecretKeyInvalid(Unauthenticated):
+    code = "clerk_key_invalid"
+    message = (
+        "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
+
+
+class NotFound(TesseraError):
+    code = "resource_not_found"
+    message = "not found"
+
+    def __init__(self, long_message: str = "Resource not found") -> None:
+        super().__init__(long_message)
+
+
+class RouteNotFound(NotFound):
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(f"No route matches {method} {path}.")
+
+
+class MethodNotAllowed(TesseraError):
+    code = "method_not_allowed"
+    message = "method not allowed"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(f"{method} is not allowed on {path}.")
+
+
+class SignInTokenNotRevocable(TesseraError):
+    code = "sign_in_token_cannot_be_revoked_code"
+    message = "cannot revoke"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"Sign in token cannot be revoked because its status is {status}. "
+            "Only pending tokens can be revoked."
+        )
+        self.status = status
+
+
+class ConfigError(TesseraError):
+    """A setting refused at start-up; the message says what to change."""
+
+    code = "config_invalid"
+    message = "invalid configuration"

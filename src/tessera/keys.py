@@ -1,0 +1,85 @@
+"""Instances and their secret keys: creation, the first-start bootstrap, authentication."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Literal
+
+from tessera import crypto, ids
+from tessera.config import SECRET_KEY_PREFIXES
+from tessera.errors import ConfigError, SecretKeyInvalid
+from tessera.models import ApiKey, Instance
+from tessera.store import Store, UniqueViolation
+
+__all__ = ["authenticate", "bootstrap", "create_instance", "create_key", "new_secret_key"]
+
+log = logging.getLogger(__name__)
+DISPLAY_PREFIX_LENGTH = 12  # "sk_test_" + 4 characters: enough to tell keys apart, not to guess
+
+
+def new_secret_key(environment: Literal["test", "live"] = "test") -> str:
+    """A fresh secret key, ``sk_test_…`` or ``sk_live_…`` (256 random bits and a checksum)."""
+    return crypto.new_secret(f"sk_{environment}_")
+
+
+async def create_instance(store: Store, name: str, *, now: datetime) -> Instance:
+    instance = Instance(id=ids.new_id("ins", now), name=name, created_at=now)
+    await store.instances.create(instance)
+    log.info("created instance %s", instance.id)
+    return instance
+
+
+async def create_key(
+    store: Store, instance_id: str, *, now: datetime, secret: str | None = None
+) -> tuple[ApiKey, str]:
+    """Register a secret key (a new one unless given) for an instance; the key and its secret."""
+    secret = secret or new_secret_key()
+    key = ApiKey(
+        id=ids.new_id("ak", now),
+        instance_id=instance_id,
+        key_hash=crypto.hash_secret(secret),
+        prefix=secret[:DISPLAY_PREFIX_LENGTH],
+        created_at=now,
+    )
+    await store.instances.add_key(key)
+    log.info("created secret key %s (%s…) for %s", key.id, key.prefix, instance_id)
+    return key, secret
+
+
+async def authenticate(store: Store, secret: str) -> str:
+    """The instance a secret key belongs to; SecretKeyInvalid for anything else."""
+    if not any(crypto.is_well_formed(secret, p) for p in SECRET_KEY_PREFIXES):
+        raise SecretKeyInvalid()
+    digest = crypto.hash_secret(secret)
+    key = await store.instances.key_by_hash(digest)
+    # The lookup is by hash; comparing again in constant time costs nothing and keeps the
+    # decision independent of how the index matched.
+    if key is None or not crypto.constant_time_equal(key.key_hash, digest):
+        raise SecretKeyInvalid()
+    return key.instance_id
+
+
+async def bootstrap(store: Store, secret_key: str | None, *, now: datetime) -> str | None:
+    """Make sure a default instance exists and ``secret_key`` (if given) opens it.
+
+    Returns a newly made secret key when the store was empty and none was given: the caller
+    shows it once to the operator. Nothing here logs a secret.
+    """
+    instance = await store.instances.first()
+    created = instance is None
+    if instance is None:
+        instance = await create_instance(store, "default", now=now)
+    if secret_key is not None:
+        if await store.instances.key_by_hash(crypto.hash_secret(secret_key)) is None:
+            try:
+                await create_key(store, instance.id, now=now, secret=secret_key)
+            except UniqueViolation:
+                raise ConfigError(
+                    "TESSERA_SECRET_KEY was revoked: unset it, or set a key that is live."
+                ) from None
+        return None
+    if created:
+        _, secret = await create_key(store, instance.id, now=now)
+        return secret
+    return None

@@ -1,0 +1,49 @@
+"""The store: one interface over SQLite or PostgreSQL, chosen by the database URL's scheme.
+
+``Store`` groups one repository per record kind (``instances``, ``users``, ``tokens``), each
+written once in SQL both databases speak. The single-use rules are single statements here:
+see ``ARCHITECTURE.md`` for the list.
+"""
+
+from __future__ import annotations
+
+from tessera.errors import ConfigError
+from tessera.store.database import Database, SchemaTooNew, UniqueViolation
+from tessera.store.instances import Instances
+from tessera.store.tokens import Tokens
+from tessera.store.users import Users
+
+__all__ = ["Database", "SchemaTooNew", "Store", "UniqueViolation", "open_store"]
+
+
+class Store:
+    """Everything Tessera keeps, over one :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.instances = Instances(db)
+        self.users = Users(db)
+        self.tokens = Tokens(db)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_store(url: str, **options: int) -> Store:
+    """Open (and migrate) the database at ``url``: ``sqlite:///…`` or ``postgresql://…``."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        from tessera.store.sqlite import SQLiteDatabase
+
+        return Store(await SQLiteDatabase.open(url))
+    if scheme in ("postgresql", "postgres"):
+        try:
+            from tessera.store.postgres import PostgresDatabase  # type: ignore[import-not-found]
+        except ImportError as exc:
+            raise ConfigError(
+                "PostgreSQL needs the driver: pip install 'tessera[postgres]'."
+            ) from exc
+        return Store(await PostgresDatabase.open(url, **options))
+    raise ConfigError(
+        f"TESSERA_DATABASE_URL must start with sqlite:// or postgresql://, not {scheme}://."
+    )

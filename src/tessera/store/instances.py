@@ -1,0 +1,93 @@
+"""Instances and their secret keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tessera.clock import from_ms, to_ms
+from tessera.models import ApiKey, Instance
+from tessera.store.database import Database, Row
+
+__all__ = ["Instances"]
+
+_KEY_COLUMNS = "id, instance_id, key_hash, prefix, created_at, revoked_at"
+
+
+def _key(row: Row) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        instance_id=row[1],
+        key_hash=row[2],
+        prefix=row[3],
+        created_at=from_ms(row[4]),
+        revoked_at=None if row[5] is None else from_ms(row[5]),
+    )
+
+
+def _instance(row: Row) -> Instance:
+    return Instance(id=row[0], name=row[1], created_at=from_ms(row[2]))
+
+
+class Instances:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, instance: Instance) -> None:
+        await self._db.execute(
+            "INSERT INTO instances (id, name, created_at) VALUES (?, ?, ?)",
+            instance.id,
+            instance.name,
+            to_ms(instance.created_at),
+        )
+
+    async def get(self, instance_id: str) -> Instance | None:
+        row = await self._db.fetchone(
+            "SELECT id, name, created_at FROM instances WHERE id = ?", instance_id
+        )
+        return None if row is None else _instance(row)
+
+    async def all(self) -> list[Instance]:
+        rows = await self._db.fetchall("SELECT id, name, created_at FROM instances ORDER BY id")
+        return [_instance(r) for r in rows]
+
+    async def first(self) -> Instance | None:
+        """The oldest instance: the default one."""
+        row = await self._db.fetchone(
+            "SELECT id, name, created_at FROM instances ORDER BY created_at, id LIMIT 1"
+        )
+        return None if row is None else _instance(row)
+
+    async def add_key(self, key: ApiKey) -> None:
+        await self._db.execute(
+            f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL)",
+            key.id,
+            key.instance_id,
+            key.key_hash,
+            key.prefix,
+            to_ms(key.created_at),
+        )
+
+    async def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The live (unrevoked) key with this hash."""
+        row = await self._db.fetchone(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+            key_hash,
+        )
+        return None if row is None else _key(row)
+
+    async def keys(self, instance_id: str) -> list[ApiKey]:
+        rows = await self._db.fetchall(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE instance_id = ? ORDER BY created_at, id",
+            instance_id,
+        )
+        return [_key(r) for r in rows]
+
+    async def revoke_key(self, instance_id: str, key_id: str, *, now: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE api_keys SET revoked_at = ? "
+            "WHERE id = ? AND instance_id = ? AND revoked_at IS NULL",
+            to_ms(now),
+            key_id,
+            instance_id,
+        )
+        return changed == 1

@@ -1,0 +1,100 @@
+"""The embedded SQLite database: one connection per process, WAL, no threads.
+
+Every call runs to completion on the event loop's thread without yielding, so no other task
+can interleave with a transaction. Several processes (``--workers N``) share the file; SQLite's
+write lock serialises them and ``busy_timeout`` makes a writer wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tessera.errors import ConfigError
+from tessera.store.database import (
+    Database,
+    Row,
+    UniqueViolation,
+    apply_migrations,
+    split_script,
+)
+
+__all__ = ["SQLiteDatabase", "path_from_url"]
+
+
+def path_from_url(url: str) -> str:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``sqlite://:memory:``."""
+    parts = urlsplit(url)
+    if parts.netloc == ":memory:" or parts.path in ("/:memory:", ""):
+        return ":memory:"
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if not path:
+        raise ConfigError(f"{url!r} names no SQLite file: use sqlite:///./tessera.db.")
+    return path
+
+
+class SQLiteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+
+    @classmethod
+    async def open(cls, url: str) -> SQLiteDatabase:
+        db = cls(path_from_url(url))
+        async with db.transaction():
+            await apply_migrations(db)
+        return db
+
+    def _run(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                raise UniqueViolation(str(exc)) from None
+            raise
+
+    async def execute(self, sql: str, *params: Any) -> int:
+        return self._run(sql, params).rowcount
+
+    async def fetchone(self, sql: str, *params: Any) -> Row | None:
+        row: Row | None = self._run(sql, params).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, *params: Any) -> list[Row]:
+        return self._run(sql, params).fetchall()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        # BEGIN IMMEDIATE takes the write lock up front: no upgrade deadlock between workers.
+        if self._depth:
+            raise RuntimeError("nested transaction")
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    async def script(self, sql: str) -> None:
+        for statement in split_script(sql):
+            self._conn.execute(statement)
+
+    async def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,110 @@
+"""Users: the rules for creating, changing, banning and deleting them. No HTTP, no SQL."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tessera import ids
+from tessera.errors import NotFound, ParamFormatInvalid
+from tessera.models import EmailAddress, User
+from tessera.store import Store
+
+__all__ = ["ban", "create", "delete", "get", "list_users", "normalize_email", "update"]
+
+log = logging.getLogger(__name__)
+
+# Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+_MAX_EMAIL = 320
+
+
+def normalize_email(address: str) -> str:
+    """The stored form of an email address (trimmed, lower case); ParamFormatInvalid if bad."""
+    address = address.strip().lower()
+    if len(address) > _MAX_EMAIL or not _EMAIL.fullmatch(address):
+        raise ParamFormatInvalid("email_address", "a valid email address")
+    return address
+
+
+async def create(
+    store: Store,
+    instance_id: str,
+    *,
+    email_addresses: Sequence[str] = (),
+    now: datetime,
+    **fields: Any,
+) -> User:
+    """A new user; ``fields`` are the updatable columns (names, external_id, metadata)."""
+    emails: list[EmailAddress] = []
+    for address in email_addresses:
+        normal = normalize_email(address)
+        if normal not in (e.email_address for e in emails):
+            emails.append(EmailAddress(ids.new_id("idn", now), normal, now))
+    user = User(
+        id=ids.new_id("user", now),
+        instance_id=instance_id,
+        created_at=now,
+        updated_at=now,
+        email_addresses=tuple(emails),
+        **fields,
+    )
+    await store.users.insert(user)
+    log.debug("created user %s", user.id)
+    return user
+
+
+async def get(store: Store, instance_id: str, user_id: str) -> User:
+    user = await store.users.get(instance_id, user_id) if ids.is_id(user_id, "user") else None
+    if user is None:
+        raise NotFound()
+    return user
+
+
+async def list_users(
+    store: Store,
+    instance_id: str,
+    *,
+    email_addresses: Sequence[str] = (),
+    external_ids: Sequence[str] = (),
+    limit: int = 10,
+    offset: int = 0,
+) -> list[User]:
+    emails = [a.strip().lower() for a in email_addresses]
+    return await store.users.search(
+        instance_id, email_addresses=emails, external_ids=external_ids, limit=limit, offset=offset
+    )
+
+
+async def update(
+    store: Store, instance_id: str, user_id: str, changes: dict[str, Any], *, now: datetime
+) -> User:
+    user = None
+    if ids.is_id(user_id, "user"):
+        user = await store.users.update(instance_id, user_id, changes, now=now)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+async def delete(store: Store, instance_id: str, user_id: str, *, now: datetime) -> None:
+    """Delete a user; their pending sign-in tokens are revoked with it."""
+    if not ids.is_id(user_id, "user") or not await store.users.delete(
+        instance_id, user_id, now=now
+    ):
+        raise NotFound()
+    log.debug("deleted user %s", user_id)
+
+
+async def ban(store: Store, instance_id: str, user_id: str, *, banned: bool, now: datetime) -> User:
+    """Ban (revoking the user's pending tokens) or unban a user."""
+    user = None
+    if ids.is_id(user_id, "user"):
+        user = await store.users.set_banned(instance_id, user_id, banned, now=now)
+    if user is None:
+        raise NotFound()
+    log.debug("%s user %s", "banned" if banned else "unbanned", user_id)
+    return user

@@ -1,0 +1,69 @@
+"""Fixtures: a real server on 127.0.0.1 over a real database, and helpers to talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from servers import ManualClock, Running, free_port, serve_in_thread
+from tessera import keys
+from tessera.config import Settings
+from tessera.store import open_store
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database for one test: a SQLite file (and PostgreSQL, see store tests)."""
+    return f"sqlite:///{tmp_path / 'tessera.db'}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def secret_key() -> str:
+    return keys.new_secret_key()
+
+
+def prepare(database_url: str, secret_key: str) -> None:
+    """Migrate the database and register ``secret_key`` for its default instance."""
+
+    async def run() -> None:
+        store = await open_store(database_url)
+        try:
+            await keys.bootstrap(store, secret_key, now=ManualClock()())
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def server(database_url: str, secret_key: str, clock: ManualClock) -> Iterator[Running]:
+    """Tessera on 127.0.0.1 (in a thread), its default instance opened by ``secret_key``."""
+    port = free_port()
+    settings = Settings(database_url=database_url, public_url=f"http://127.0.0.1:{port}", port=port)
+    prepare(database_url, secret_key)
+    with serve_in_thread(settings, clock):
+        yield Running(f"http://127.0.0.1:{port}", secret_key, database_url, settings)
+
+
+@pytest.fixture
+def api(server: Running) -> Iterator[httpx.Client]:
+    """A raw HTTP client for ``server``, authorised with its secret key."""
+    with server.client() as client:
+        yield client
+
+
+def make_user(api: httpx.Client, **fields: Any) -> dict[str, Any]:
+    response = api.post("/v1/users", json=fields)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
