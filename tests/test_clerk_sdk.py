@@ -49,7 +49,7 @@ def test_create_with_null_or_explicit_expiry(
 def test_revoke_then_revoke_again_is_refused_with_the_contract_code(
     clerk: Clerk, user_id: str
 ) -> None:
-    """A pending token revokes once; the second revoke is 400 sign_in_token_cannot_be_revoked_code."""
+    """A pending token revokes once; a second revoke is 400 sign_in_token_cannot_be_revoked_code."""
     token = clerk.sign_in_tokens.create(request={"user_id": user_id})
     revoked = clerk.sign_in_tokens.revoke(sign_in_token_id=token.id)
     assert revoked.status == models.SignInTokenStatus.REVOKED
@@ -76,10 +76,10 @@ def test_unknown_token_and_unknown_user_are_404(clerk: Clerk) -> None:
 @pytest.mark.parametrize("key", ["sk_test_wrong", None])
 def test_bad_or_missing_key_is_401(server: Running, key: str | None) -> None:
     """A wrong key is clerk_key_invalid; no key at all is authorization_header_format_invalid."""
-    with Clerk(bearer_auth=key, server_url=server.api_url, retry_config=NO_RETRIES) as sdk:
-        # The SDK models 401 for users but not for sign-in tokens: it raises its base error.
-        with pytest.raises(models.ClerkBaseError) as caught:
-            sdk.sign_in_tokens.create(request={"user_id": "user_" + "0" * 27})
+    sdk = Clerk(bearer_auth=key, server_url=server.api_url, retry_config=NO_RETRIES)
+    # The SDK models 401 for users but not for sign-in tokens: it raises its base error.
+    with sdk, pytest.raises(models.ClerkBaseError) as caught:
+        sdk.sign_in_tokens.create(request={"user_id": "user_" + "0" * 27})
     assert caught.value.status_code == 401
     expected = "clerk_key_invalid" if key else "authorization_header_format_invalid"
     assert json.loads(caught.value.body)["errors"][0]["code"] == expected
