@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -13,7 +14,9 @@ import pytest
 from servers import ManualClock, Running, free_port, serve_in_thread
 from tessera import keys
 from tessera.config import Settings
-from tessera.store import open_store
+from tessera.store import Store, open_store
+
+T = TypeVar("T")
 
 
 @pytest.fixture(params=["sqlite"])
@@ -35,24 +38,28 @@ def secret_key() -> str:
 def prepare(database_url: str, secret_key: str) -> None:
     """Migrate the database and register ``secret_key`` for its default instance."""
 
-    async def run() -> None:
-        store = await open_store(database_url)
-        try:
-            await keys.bootstrap(store, secret_key, now=ManualClock()())
-        finally:
-            await store.close()
+    in_store(database_url, lambda store: keys.bootstrap(store, secret_key, now=ManualClock()()))
 
-    asyncio.run(run())
+
+@contextmanager
+def start_server(
+    database_url: str, secret_key: str, clock: ManualClock, **options: Any
+) -> Iterator[Running]:
+    """Tessera on 127.0.0.1 (in a thread) with ``options`` as settings."""
+    port = free_port()
+    settings = Settings(
+        database_url=database_url, public_url=f"http://127.0.0.1:{port}", port=port, **options
+    )
+    prepare(database_url, secret_key)
+    with serve_in_thread(settings, clock):
+        yield Running(f"http://127.0.0.1:{port}", secret_key, database_url, settings)
 
 
 @pytest.fixture
 def server(database_url: str, secret_key: str, clock: ManualClock) -> Iterator[Running]:
-    """Tessera on 127.0.0.1 (in a thread), its default instance opened by ``secret_key``."""
-    port = free_port()
-    settings = Settings(database_url=database_url, public_url=f"http://127.0.0.1:{port}", port=port)
-    prepare(database_url, secret_key)
-    with serve_in_thread(settings, clock):
-        yield Running(f"http://127.0.0.1:{port}", secret_key, database_url, settings)
+    """Tessera on 127.0.0.1, its default instance opened by ``secret_key``."""
+    with start_server(database_url, secret_key, clock) as running:
+        yield running
 
 
 @pytest.fixture
@@ -67,3 +74,16 @@ def make_user(api: httpx.Client, **fields: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def in_store(database_url: str, use: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the test's database beside the server, run ``use(store)``, close it."""
+
+    async def run() -> T:
+        store = await open_store(database_url)
+        try:
+            return await use(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
