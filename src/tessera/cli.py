@@ -63,14 +63,32 @@ def _logging(settings: Settings) -> None:
     )
 
 
-async def _prepare(settings: Settings) -> str | None:
+async def _prepare(settings: Settings) -> None:
     """Migrate the store and make sure the default instance can be reached."""
     from tessera import keys
     from tessera.store import open_store
 
     store = await open_store(settings.database_url)
     try:
-        return await keys.bootstrap(store, settings.secret_key, now=system_clock())
+        shown = sys.stdout.isatty()
+        new_key = await keys.bootstrap(
+            store, settings.secret_key, now=system_clock(), make_key=shown
+        )
+        if new_key is not None:
+            print(
+                "\nThe default instance had no secret key. Here is one, shown once and stored "
+                f"only as a hash:\n\n    {new_key}\n\nSend it as `Authorization: Bearer …`.\n",
+                flush=True,
+            )
+        elif settings.secret_key is None and not shown:
+            instance = await store.instances.first()
+            if instance is not None and not await keys.has_live_key(store, instance.id):
+                print(
+                    "tessera: no secret key opens the default instance yet, and standard output "
+                    "is not a terminal to show a new one on: set TESSERA_SECRET_KEY (see "
+                    "`tessera keygen`).",
+                    file=sys.stderr,
+                )
     finally:
         await store.close()
 
@@ -82,9 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(host=args.host, port=args.port, workers=args.workers)
     _logging(settings)
-    new_key = asyncio.run(_prepare(settings))
-    if new_key is not None:
-        _show_new_key(new_key)
+    asyncio.run(_prepare(settings))
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -101,23 +117,6 @@ def _serve(args: argparse.Namespace) -> int:
             "tessera.api.app:app_from_env", factory=True, workers=settings.workers, **options
         )
     return EXIT_OK
-
-
-def _show_new_key(secret: str) -> None:
-    """Show a first-start key on the terminal only: never into a log or a redirected stream."""
-    if sys.stdout.isatty():
-        print(
-            "\nCreated the default instance. Its secret key (shown once, stored only as a hash):"
-            f"\n\n    {secret}\n\nKeep it: pass it as `Authorization: Bearer …`.\n",
-            flush=True,
-        )
-    else:
-        print(
-            "tessera: created the default instance. Standard output is not a terminal, so its "
-            "first secret key is not shown: set TESSERA_SECRET_KEY (see `tessera keygen`) and "
-            "restart, or create one with `tessera api-keys create`.",
-            file=sys.stderr,
-        )
 
 
 def _migrate(args: argparse.Namespace) -> int:

@@ -102,8 +102,8 @@ class Settings:
         ):
             raise ConfigError(
                 "TESSERA_SECRET_KEY is not a Tessera secret key (sk_test_ or sk_live_, 256 "
-                "random bits and a checksum): create one with `tessera api-keys create`, or "
-                "leave it unset and one is made on first start."
+                "random bits and a checksum): make one with `tessera keygen`, or leave it "
+                "unset and one is made on first start."
             )
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1.")

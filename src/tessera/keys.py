@@ -12,7 +12,14 @@ from tessera.errors import ConfigError, SecretKeyInvalid
 from tessera.models import ApiKey, Instance
 from tessera.store import Store, UniqueViolation
 
-__all__ = ["authenticate", "bootstrap", "create_instance", "create_key", "new_secret_key"]
+__all__ = [
+    "authenticate",
+    "bootstrap",
+    "create_instance",
+    "create_key",
+    "has_live_key",
+    "new_secret_key",
+]
 
 log = logging.getLogger(__name__)
 DISPLAY_PREFIX_LENGTH = 12  # "sk_test_" + 4 characters: enough to tell keys apart, not to guess
@@ -60,14 +67,15 @@ async def authenticate(store: Store, secret: str) -> str:
     return key.instance_id
 
 
-async def bootstrap(store: Store, secret_key: str | None, *, now: datetime) -> str | None:
+async def bootstrap(
+    store: Store, secret_key: str | None, *, now: datetime, make_key: bool = False
+) -> str | None:
     """Make sure a default instance exists and ``secret_key`` (if given) opens it.
 
-    Returns a newly made secret key when the store was empty and none was given: the caller
-    shows it once to the operator. Nothing here logs a secret.
+    With ``make_key`` and no key given, an instance that has no live key gets a new one,
+    returned so that the caller can show it once to the operator. Nothing here logs a secret.
     """
     instance = await store.instances.first()
-    created = instance is None
     if instance is None:
         instance = await create_instance(store, "default", now=now)
     if secret_key is not None:
@@ -79,7 +87,11 @@ async def bootstrap(store: Store, secret_key: str | None, *, now: datetime) -> s
                     "TESSERA_SECRET_KEY was revoked: unset it, or set a key that is live."
                 ) from None
         return None
-    if created:
+    if make_key and not await has_live_key(store, instance.id):
         _, secret = await create_key(store, instance.id, now=now)
         return secret
     return None
+
+
+async def has_live_key(store: Store, instance_id: str) -> bool:
+    return any(k.revoked_at is None for k in await store.instances.keys(instance_id))
