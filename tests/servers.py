@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+import conformance
 from tessera.api.app import create_app
 from tessera.config import Settings
 
@@ -59,6 +60,7 @@ class Running:
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {key or self.secret_key}"},
             timeout=30,
+            event_hooks={"response": [conformance.hook]},
         )
 
 

@@ -60,7 +60,7 @@ def system_routes(ctx: Context) -> list[Route]:
         return json_response({"keys": []})
 
     async def openapi_document(request: Request) -> Response:
-        return json_response(openapi.document())
+        return Response(openapi.document_bytes(), media_type="application/json")
 
     return [
         Route("/healthz", healthz, methods=["GET"]),

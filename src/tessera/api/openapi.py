@@ -1,11 +1,194 @@
-"""Tessera's OpenAPI document (filled in with the route table)."""
+"""Tessera's OpenAPI document, served at ``GET /v1/openapi.json``.
+
+Operations Tessera shares with Clerk use Clerk's own definitions (``clerk_openapi.json``, made
+by ``scripts/extract_clerk_openapi.py``); Tessera's additions are described here. Every
+operation also lists the errors any request can meet (bad body, bad key, …), all in Clerk's
+error shape, so generated clients and API fuzzers know every answer they can get.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
-__all__ = ["document"]
+from tessera import __version__
+
+__all__ = ["CLERK_OPERATIONS", "TESSERA_OPERATIONS", "document", "document_bytes"]
+
+# (path under /v1, method) of each Clerk operation Tessera serves.
+CLERK_OPERATIONS = [
+    ("/sign_in_tokens", "post"),
+    ("/sign_in_tokens/{sign_in_token_id}/revoke", "post"),
+    ("/users", "get"),
+    ("/users", "post"),
+    ("/users/{user_id}", "get"),
+    ("/users/{user_id}", "patch"),
+    ("/users/{user_id}", "delete"),
+    ("/users/{user_id}/ban", "post"),
+    ("/users/{user_id}/unban", "post"),
+    ("/jwks", "get"),
+]
+
+_ERRORS = {"$ref": "#/components/responses/ClerkErrors"}
+# Bad body, bad key, no such record, wrong method, body over 1 MiB, not JSON, bad parameter.
+_COMMON_ERRORS = ("400", "401", "404", "405", "413", "415", "422")
+
+
+def _json(schema: dict[str, Any], description: str = "Success") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _token_id() -> dict[str, Any]:
+    return {
+        "name": "sign_in_token_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+
+
+_TOKEN = {"$ref": "#/components/schemas/SignInToken"}
+_PAGE = {"type": "integer", "minimum": 1, "maximum": 500, "default": 10}
+
+TESSERA_OPERATIONS: dict[str, dict[str, Any]] = {
+    "/v1/sign_in_tokens": {
+        "get": {
+            "operationId": "ListSignInTokens",
+            "summary": "List sign-in tokens, newest first (tokens themselves are never shown)",
+            "tags": ["Sign-in Tokens"],
+            "parameters": [
+                {"name": "user_id", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["pending", "accepted", "revoked"]},
+                },
+                {"name": "limit", "in": "query", "schema": _PAGE},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["data", "total_count"],
+                        "properties": {
+                            "data": {"type": "array", "items": _TOKEN},
+                            "total_count": {"type": "integer", "format": "int64"},
+                        },
+                    }
+                )
+            },
+        }
+    },
+    "/v1/sign_in_tokens/{sign_in_token_id}": {
+        "get": {
+            "operationId": "GetSignInToken",
+            "summary": "Retrieve a sign-in token (without its token or url)",
+            "tags": ["Sign-in Tokens"],
+            "parameters": [_token_id()],
+            "responses": {"200": _json(_TOKEN)},
+        }
+    },
+    "/v1/users/{user_id}/sign_in_tokens/revoke": {
+        "post": {
+            "operationId": "RevokeUserSignInTokens",
+            "summary": "Revoke every pending sign-in token of a user",
+            "tags": ["Sign-in Tokens"],
+            "parameters": [
+                {"name": "user_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["object", "user_id", "revoked_count"],
+                        "properties": {
+                            "object": {"type": "string", "enum": ["sign_in_token_revocation"]},
+                            "user_id": {"type": "string"},
+                            "revoked_count": {"type": "integer"},
+                        },
+                    }
+                )
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "operationId": "Health",
+            "summary": "Liveness",
+            "tags": ["Operations"],
+            "security": [],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["status"],
+                        "properties": {"status": {"type": "string", "enum": ["ok"]}},
+                    }
+                )
+            },
+        }
+    },
+    "/v1/openapi.json": {
+        "get": {
+            "operationId": "OpenAPI",
+            "summary": "This document",
+            "tags": ["Operations"],
+            "security": [],
+            "responses": {"200": _json({"type": "object"})},
+        }
+    },
+}
+
+
+def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
+    responses = operation.setdefault("responses", {})
+    if operation.get("security") != []:
+        for status in _COMMON_ERRORS:
+            responses.setdefault(status, dict(_ERRORS))
+    responses.setdefault("500", dict(_ERRORS))
+    return operation
+
+
+@cache
+def document_bytes() -> bytes:
+    """The OpenAPI 3.0 document as served: built once per process."""
+    clerk = json.loads((resources.files("tessera.api") / "clerk_openapi.json").read_text())
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method in CLERK_OPERATIONS:
+        operation = copy.deepcopy(clerk["paths"][path][method])
+        paths.setdefault("/v1" + path, {})[method] = operation
+    for path, operations in copy.deepcopy(TESSERA_OPERATIONS).items():
+        paths.setdefault(path, {}).update(operations)
+    for operations in paths.values():
+        for operation in operations.values():
+            _with_common_errors(operation)
+    paths["/v1/jwks"]["get"]["security"] = []
+    components = clerk["components"]
+    components.setdefault("responses", {}).setdefault(
+        "ClerkErrors", _json({"$ref": "#/components/schemas/ClerkErrors"}, "Request failed")
+    )
+    doc = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Tessera",
+            "version": __version__,
+            "description": "Self-hosted sign-in tokens, wire-compatible with Clerk's Backend API.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": components,
+    }
+    return json.dumps(doc).encode()
 
 
 def document() -> dict[str, Any]:
-    return {"openapi": "3.0.3", "info": {"title": "Tessera", "version": "0.1.0"}, "paths": {}}
+    """The OpenAPI 3.0 document (a fresh copy)."""
+    result: dict[str, Any] = json.loads(document_bytes())
+    return result
