@@ -1,9 +1,9 @@
 """Random secrets, their checksums and their hashes.
 
 A Tessera secret (a sign-in ticket, a secret key) is ``prefix + body + checksum``:
-``body`` is 32 bytes from :mod:`secrets` in base62 (256 bits), ``checksum`` is the CRC32 of
-``prefix + body`` in 6 base62 characters. The fixed prefix lets secret scanners spot a leaked
-one; the checksum lets a typo or a forgery be refused without touching the store. Only
+``body`` is 43 uniform base62 characters from :mod:`secrets` (256 bits), ``checksum`` is the
+CRC32 of ``prefix + body`` in 6 base62 characters. The fixed prefix lets secret scanners spot
+a leaked one; the checksum lets a typo or a forgery be refused without touching the store. Only
 :func:`hash_secret` of a secret is ever stored: the secrets are 256-bit random, so a plain
 SHA-256 is enough (no password-style KDF is needed to resist guessing).
 """
@@ -12,24 +12,44 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import zlib
 
-__all__ = ["base62", "constant_time_equal", "hash_secret", "is_well_formed", "new_secret"]
+__all__ = [
+    "base62",
+    "constant_time_equal",
+    "hash_secret",
+    "is_well_formed",
+    "new_secret",
+    "random_base62",
+]
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_INDEX = {c: i for i, c in enumerate(ALPHABET)}
-BODY_LENGTH = 43  # base62 digits of a 256-bit number
+BODY_LENGTH = 43  # 43 base62 characters carry 256.03 bits
 CHECKSUM_LENGTH = 6  # base62 digits of a 32-bit number
+_BASE62 = re.compile(r"[0-9A-Za-z]+")
+# Random bytes below 248 (= 4 x 62) map evenly onto the alphabet; the rest are dropped, so
+# every character is uniform. bytes.translate does the mapping in C.
+_UNIFORM = bytes(ord(ALPHABET[b % 62]) if b < 248 else 0 for b in range(256))
+_DROP = bytes(range(248, 256))
 
 
 def base62(value: int, width: int) -> str:
-    """``value`` in base62, left-padded with zeros to ``width`` characters."""
+    """``value`` (small: a checksum, a time) in base62, left-padded with zeros to ``width``."""
     digits = []
     while value:
         value, rem = divmod(value, 62)
         digits.append(ALPHABET[rem])
     return "".join(reversed(digits)).rjust(width, "0")
+
+
+def random_base62(length: int) -> str:
+    """``length`` uniform random base62 characters from :mod:`secrets`."""
+    out = b""
+    while len(out) < length:
+        out += secrets.token_bytes(length + 16).translate(_UNIFORM, _DROP)
+    return out[:length].decode()
 
 
 def _checksum(text: str) -> str:
@@ -38,7 +58,7 @@ def _checksum(text: str) -> str:
 
 def new_secret(prefix: str) -> str:
     """A fresh 256-bit secret with ``prefix`` and a checksum."""
-    body = base62(int.from_bytes(secrets.token_bytes(32), "big"), BODY_LENGTH)
+    body = random_base62(BODY_LENGTH)
     return prefix + body + _checksum(prefix + body)
 
 
@@ -47,7 +67,7 @@ def is_well_formed(secret: str, prefix: str) -> bool:
     if len(secret) != len(prefix) + BODY_LENGTH + CHECKSUM_LENGTH or not secret.startswith(prefix):
         return False
     rest = secret[len(prefix) :]
-    if any(c not in _INDEX for c in rest):
+    if _BASE62.fullmatch(rest) is None:
         return False
     body, checksum = rest[:BODY_LENGTH], rest[BODY_LENGTH:]
     return hmac.compare_digest(checksum, _checksum(prefix + body))

@@ -75,15 +75,19 @@ def create_app(
     """The app. With ``store`` given it is used as is (and not closed); otherwise the
     database at ``settings.database_url`` is opened and migrated at start-up."""
     ctx = Context(settings, clock)
+    if store is not None:
+        ctx.store = store
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        ctx.store = store if store is not None else await open_store(settings.database_url)
+        if store is not None:
+            yield {}
+            return
+        ctx.store = await open_store(settings.database_url)
         try:
             yield {}
         finally:
-            if store is None:
-                await ctx.store.close()
+            await ctx.store.close()
 
     routes = system_routes(ctx) + sign_in_tokens.routes(ctx) + users.routes(ctx)
     app = Starlette(
