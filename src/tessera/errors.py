@@ -15,6 +15,9 @@
     ├── NotFound                        no such record in the caller's instance
     ├── RouteNotFound / MethodNotAllowed
     ├── SignInTokenNotRevocable         revoke of a token that is not pending
+    ├── Conflict
+    │   ├── IdempotencyKeyReused        an Idempotency-Key sent again with another request
+    │   └── IdempotencyRequestInProgress the first request with that key has not finished
     └── ConfigError                     a setting refused at start-up (never on the wire)
 
 Each carries the data a caller needs (``param``, ``status``, …) and a ``message`` /
@@ -31,6 +34,9 @@ __all__ = [
     "BodyInvalid",
     "BodyTooLarge",
     "ConfigError",
+    "Conflict",
+    "IdempotencyKeyReused",
+    "IdempotencyRequestInProgress",
     "IdentifierExists",
     "MethodNotAllowed",
     "NotFound",
@@ -52,6 +58,7 @@ class TesseraError(Exception):
 
     code: ClassVar[str] = "internal_clerk_error"
     message: str = "something went wrong"
+    retry_after: int | None = None  # seconds; sent as Retry-After when set
 
     def __init__(self, long_message: str, *, meta: dict[str, Any] | None = None) -> None:
         super().__init__(long_message)
@@ -171,6 +178,38 @@ class SignInTokenNotRevocable(TesseraError):
             "Only pending tokens can be revoked."
         )
         self.status = status
+
+
+class Conflict(TesseraError):
+    """The request conflicts with one made before."""
+
+    code = "conflict"
+    message = "conflict"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    message = "Idempotency-Key reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was used in the last 24 hours for a different request. "
+            "Send a new key with each new request, and the same key only with its retries.",
+            meta={"header_name": "Idempotency-Key"},
+        )
+
+
+class IdempotencyRequestInProgress(Conflict):
+    code = "idempotency_request_in_progress"
+    message = "request in progress"
+    retry_after = 1
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still being processed. "
+            "Retry in a moment to get its response.",
+            meta={"header_name": "Idempotency-Key"},
+        )
 
 
 class ConfigError(TesseraError):

@@ -26,6 +26,7 @@ STATUS: dict[type[errors.TesseraError], int] = {
     errors.SignInTokenNotRevocable: 400,
     errors.Unauthenticated: 401,
     errors.NotFound: 404,
+    errors.Conflict: 409,
     errors.MethodNotAllowed: 405,
     errors.BodyTooLarge: 413,
     errors.UnsupportedContentType: 415,
@@ -65,7 +66,8 @@ def error_response(exc: errors.TesseraError, headers: Mapping[str, str] | None =
 async def _tessera_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.TesseraError)
     log.debug("%s %s -> %s", request.method, request.url.path, exc.code)
-    return error_response(exc)
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return error_response(exc, headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

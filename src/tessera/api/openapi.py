@@ -16,7 +16,13 @@ from typing import Any
 
 from tessera import __version__
 
-__all__ = ["CLERK_OPERATIONS", "TESSERA_OPERATIONS", "document", "document_bytes"]
+__all__ = [
+    "CLERK_OPERATIONS",
+    "IDEMPOTENT_OPERATIONS",
+    "TESSERA_OPERATIONS",
+    "document",
+    "document_bytes",
+]
 
 # (path under /v1, method) of each Clerk operation Tessera serves.
 CLERK_OPERATIONS = [
@@ -31,6 +37,9 @@ CLERK_OPERATIONS = [
     ("/users/{user_id}/unban", "post"),
     ("/jwks", "get"),
 ]
+
+# Creates a client may retry with an Idempotency-Key (see api/idempotency.py).
+IDEMPOTENT_OPERATIONS = [("/v1/sign_in_tokens", "post"), ("/v1/users", "post")]
 
 _ERRORS = {"$ref": "#/components/responses/ClerkErrors"}
 # Bad body, bad key, no such record, wrong method, body over 1 MiB, not JSON, bad parameter.
@@ -146,6 +155,22 @@ TESSERA_OPERATIONS: dict[str, dict[str, Any]] = {
 }
 
 
+def _idempotent(operation: dict[str, Any]) -> None:
+    """Document the Idempotency-Key header and the 409 it can bring."""
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "Up to 255 visible ASCII characters. The same key and request "
+            "within 24 hours get the first response again (Idempotent-Replayed: true); the "
+            "same key with another request, or while the first still runs, is a 409.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+    )
+    operation["responses"]["409"] = dict(_ERRORS)
+
+
 def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
     responses = operation.setdefault("responses", {})
     if operation.get("security") != []:
@@ -169,6 +194,8 @@ def document_bytes() -> bytes:
         for operation in operations.values():
             _with_common_errors(operation)
     paths["/v1/jwks"]["get"]["security"] = []
+    for path, method in IDEMPOTENT_OPERATIONS:
+        _idempotent(paths[path][method])
     components = clerk["components"]
     components.setdefault("responses", {}).setdefault(
         "ClerkErrors", _json({"$ref": "#/components/schemas/ClerkErrors"}, "Request failed")

@@ -27,6 +27,7 @@ __all__ = [
     "optional_int",
     "optional_str",
     "page",
+    "raw_body",
     "required_str",
     "str_list",
 ]
@@ -35,8 +36,11 @@ MAX_BODY = 1024 * 1024
 _INT64_MAX = 2**63 - 1
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The body as a JSON object; an empty body is ``{}`` whatever its content type."""
+async def raw_body(request: Request) -> bytes:
+    """The body's bytes, at most :data:`MAX_BODY`; read once and kept for later readers."""
+    cached: bytes | None = getattr(request.state, "raw_body", None)
+    if cached is not None:
+        return cached
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
@@ -46,7 +50,13 @@ async def json_body(request: Request) -> dict[str, Any]:
         if size > MAX_BODY:
             raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    request.state.raw_body = raw = b"".join(chunks)
+    return raw
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}`` whatever its content type."""
+    raw = await raw_body(request)
     if not raw.strip():
         return {}
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

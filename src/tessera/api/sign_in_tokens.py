@@ -9,6 +9,7 @@ from starlette.routing import Route
 from tessera import tokens
 from tessera.api import params, shapes
 from tessera.api.context import Context, json_response
+from tessera.api.idempotency import idempotent
 from tessera.errors import ParamInvalid
 
 __all__ = ["routes"]
@@ -72,7 +73,7 @@ def routes(ctx: Context) -> list[Route]:
         )
 
     return [
-        Route("/v1/sign_in_tokens", create, methods=["POST"]),
+        Route("/v1/sign_in_tokens", idempotent(ctx, create), methods=["POST"]),
         Route("/v1/sign_in_tokens", list_tokens, methods=["GET"]),
         Route("/v1/sign_in_tokens/{sign_in_token_id}", get, methods=["GET"]),
         Route("/v1/sign_in_tokens/{sign_in_token_id}/revoke", revoke, methods=["POST"]),

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from tessera import users
 from tessera.api import params, shapes
 from tessera.api.context import Context, json_response
+from tessera.api.idempotency import idempotent
 
 __all__ = ["routes"]
 
@@ -82,7 +83,7 @@ def routes(ctx: Context) -> list[Route]:
         return endpoint
 
     return [
-        Route("/v1/users", create, methods=["POST"]),
+        Route("/v1/users", idempotent(ctx, create), methods=["POST"]),
         Route("/v1/users", list_users, methods=["GET"]),
         Route("/v1/users/{user_id}", get, methods=["GET"]),
         Route("/v1/users/{user_id}", update, methods=["PATCH"]),

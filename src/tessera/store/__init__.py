@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tessera.errors import ConfigError
 from tessera.store.database import Database, SchemaTooNew, UniqueViolation
+from tessera.store.idempotency import IdempotencyKeys
 from tessera.store.instances import Instances
 from tessera.store.tokens import Tokens
 from tessera.store.users import Users
@@ -24,6 +25,7 @@ class Store:
         self.instances = Instances(db)
         self.users = Users(db)
         self.tokens = Tokens(db)
+        self.idempotency = IdempotencyKeys(db)
 
     async def close(self) -> None:
         await self.db.close()
