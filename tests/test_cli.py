@@ -6,48 +6,22 @@ Direct mode opens the server's database file; API mode talks to the same server 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from cli_helpers import Cli, both_modes, clear_env, runner
 from conftest import in_store
 from servers import Running
 from tessera import keys
 from tessera.cli import main
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TESSERA_DATABASE_URL", "TESSERA_API_URL", "TESSERA_SECRET_KEY", "TESSERA_DEBUG"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def runner(capsys: pytest.CaptureFixture[str], *prefix: str) -> Cli:
-    def run(*argv: str) -> Result:
-        code = main([*argv, *prefix])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return Result(code, captured.out, captured.err)
-
-    return run
+    clear_env(monkeypatch)
 
 
 @pytest.fixture(params=["direct", "api"])
@@ -58,11 +32,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Cli:
     """`tessera …` against the server's database (direct) or the server itself (api)."""
-    monkeypatch.setenv("TESSERA_PUBLIC_URL", server.base_url)  # direct mode builds links
-    if request.param == "api":
-        monkeypatch.setenv("TESSERA_SECRET_KEY", server.secret_key)
-        return runner(capsys, "--api-url", server.base_url)
-    return runner(capsys, "--database-url", server.database_url)
+    return both_modes(request.param, server, capsys, monkeypatch)
 
 
 @pytest.fixture

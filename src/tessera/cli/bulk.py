@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tessera.cli.base import add_command
+from tessera.cli.ledger import InputRow
 from tessera.cli.output import EXIT_FAILED, EXIT_OK, CommandError, Output, UsageError
 
 if TYPE_CHECKING:
     from tessera.cli.backend import Backend, Json
-    from tessera.cli.ledger import InputRow, Journal, Ledger
+    from tessera.cli.ledger import Journal, Ledger
     from tessera.cli.progress import Reporter
 
 __all__ = ["register"]
 
+BATCH = 100  # rows whose users are looked up together
 CLOCK_SKEW_MS = 5 * 60 * 1000  # how far the server's clock may be behind ours, for recovery
 _FATAL_CODES = {"clerk_key_invalid", "authorization_header_format_invalid"}
 
@@ -93,6 +96,7 @@ class Run:
     args: argparse.Namespace
     tally: Tally = field(default_factory=Tally)
     last_created_ms: int | None = None
+    known: dict[tuple[str, str | None], Json] = field(default_factory=dict)  # found by look_up
 
     async def row(self, row: InputRow) -> None:
         """Issue one row's link, or report why not; raise only what must stop the run."""
@@ -137,15 +141,8 @@ class Run:
         if "user_id" in values:
             return {"id": values["user_id"], "email_addresses": []}
         for kind in ("email", "external_id"):
-            if kind in values:
-                found = await self.backend.list_users(
-                    email=[values[kind]] if kind == "email" else [],
-                    external_id=[values[kind]] if kind == "external_id" else [],
-                    limit=1,
-                    offset=0,
-                )
-                if found:
-                    return found[0]
+            if (kind, values.get(kind)) in self.known:
+                return self.known[kind, values[kind]]
         if not self.args.create_missing:
             return None
         names = ("external_id", "first_name", "last_name", "username")
@@ -154,7 +151,37 @@ class Run:
             {k: values[k] for k in names if k in values},
         )
         self.tally.created_users += 1
+        self._remember(user)
         return user
+
+    async def look_up(self, rows: list[InputRow]) -> None:
+        """Find the users of a batch of rows in two queries (by email, by external id).
+
+        One query per row would cost a round trip each over the API, and the store answers
+        a query for 100 addresses about as fast as for one.
+        """
+        self.known.clear()
+        wanted: dict[str, set[str]] = {"email": set(), "external_id": set()}
+        for row in rows:
+            for kind, found in wanted.items():
+                value = row.values.get(kind)
+                if value is not None and not self.ledger.holds(kind, value):
+                    found.add(value)
+        for kind, values in wanted.items():
+            if values:
+                for user in await self.backend.list_users(
+                    email=sorted(values) if kind == "email" else [],
+                    external_id=sorted(values) if kind == "external_id" else [],
+                    limit=len(values),
+                    offset=0,
+                ):
+                    self._remember(user)
+
+    def _remember(self, user: Json) -> None:
+        for email in user.get("email_addresses") or []:
+            self.known["email", email["email_address"]] = user
+        if user.get("external_id"):
+            self.known["external_id", user["external_id"]] = user
 
     async def _link(self, row: InputRow, user: Json) -> str:
         since = self.last_created_ms or int(time.time() * 1000) - CLOCK_SKEW_MS
@@ -217,10 +244,7 @@ def _identifier(row: InputRow) -> tuple[str, str]:
         if kind in row.values:
             value = row.values[kind]
             if kind == "email":
-                from tessera.users import normalize_email
-
-                value = normalize_email(value)
-                row.values["email"] = value
+                value = row.values["email"] = _normal_email(value)
             return kind, value
     raise CommandError("no user_id, email or external_id", code="row_invalid")
 
@@ -253,7 +277,7 @@ async def _issue(backend: Backend, args: argparse.Namespace, out: Output) -> int
     return EXIT_FAILED if run.tally.failed else EXIT_OK
 
 
-async def _each_row(run: Run, rows: Any) -> None:
+async def _each_row(run: Run, rows: Iterator[InputRow]) -> None:
     """Every row in order. A stop request (Ctrl-C, SIGTERM) lands between rows, never inside
     one: the row in flight is finished and recorded first."""
     loop = asyncio.get_running_loop()
@@ -261,16 +285,39 @@ async def _each_row(run: Run, rows: Any) -> None:
     if current is not None:
         loop.add_signal_handler(signal.SIGTERM, current.cancel)
     try:
-        for row in rows:
-            task = asyncio.ensure_future(run.row(row))
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                await task
-                raise
-            await asyncio.sleep(0)  # a point where a stop request can land
+        for batch in _batches(rows, BATCH):
+            await run.look_up(batch)
+            for row in batch:
+                task = asyncio.ensure_future(run.row(row))
+                try:
+                    await asyncio.shield(task)
+                except asyncio.CancelledError:
+                    await task
+                    raise
+                await asyncio.sleep(0)  # a point where a stop request can land
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _batches(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
+    """Rows in lists of ``size``, their emails normalised (a bad one is left for its row)."""
+    batch: list[InputRow] = []
+    for row in rows:
+        if "email" in row.values:
+            with contextlib.suppress(Exception):
+                row.values["email"] = _normal_email(row.values["email"])
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _normal_email(address: str) -> str:
+    from tessera.users import normalize_email
+
+    return normalize_email(address)
 
 
 def _summary(
