@@ -42,8 +42,20 @@ async def seed(url: str, rows: int, secret: str) -> None:
 
 def issue(folder: Path, name: str, source: Path, env: dict[str, str], *mode: str) -> float:
     out = folder / f"{name}.csv"
-    command = [sys.executable, "-m", "tessera", "tokens", "issue", "--csv", str(source),
-               "--out", str(out), "--progress", "lines", *mode]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tessera",
+        "tokens",
+        "issue",
+        "--csv",
+        str(source),
+        "--out",
+        str(out),
+        "--progress",
+        "lines",
+        *mode,
+    ]
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
     seconds = time.perf_counter() - started
@@ -69,14 +81,21 @@ def main() -> None:
             writer = csv.writer(handle)
             writer.writerow(["email"])
             writer.writerows([f"u{n}@example.com"] for n in range(rows))
-        env = {**os.environ, "TESSERA_DATABASE_URL": url, "TESSERA_SECRET_KEY": secret,
-               "TESSERA_PUBLIC_URL": f"http://127.0.0.1:{port}", "TESSERA_LOG_LEVEL": "warning"}  # fmt: skip
+        env = {
+            **os.environ,
+            "TESSERA_DATABASE_URL": url,
+            "TESSERA_SECRET_KEY": secret,
+            "TESSERA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "TESSERA_LOG_LEVEL": "warning",
+        }
         direct = issue(folder, "direct", source, env, "--database-url", url)
         print(f"tokens issue, direct (SQLite):     {direct:8.0f} rows/s  ({rows} rows)")
         server = subprocess.Popen(
             [sys.executable, "-m", "tessera", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(200):
                 try:

@@ -99,19 +99,21 @@ def test_issue_finds_users_by_id_email_and_external_id(
     result = cli("tokens", "issue", "--csv", str(source), "--out", str(out), "--expires", "1h")
     assert result.code == 0, result.err
     links = read_links(out)
-    assert [(r["line"], r["user_id"]) for r in links] == [("2", ids[0]), ("3", ids[1]),
-                                                          ("4", ids[2])]  # fmt: skip
+    assert [(r["line"], r["user_id"]) for r in links] == [
+        ("2", ids[0]),
+        ("3", ids[1]),
+        ("4", ids[2]),
+    ]
     assert links[1]["email"] == "u1@example.com" and links[2]["external_id"] == "u2"
-    assert all(r["url"].startswith(f"{server.base_url}/v1/tickets/accept?ticket=tsit_")
-               for r in links)  # fmt: skip
+    assert all(
+        r["url"].startswith(f"{server.base_url}/v1/tickets/accept?ticket=tsit_") for r in links
+    )
     assert result.out.startswith("issued 3 links in ")
     assert not (tmp_path / "links.csv.journal").exists()
     assert pending_by_user(server.database_url) == Counter(ids)
 
 
-def test_a_rerun_skips_every_row_already_issued(
-    cli: Cli, server: Running, tmp_path: Path
-) -> None:
+def test_a_rerun_skips_every_row_already_issued(cli: Cli, server: Running, tmp_path: Path) -> None:
     """Running the same issue twice issues nothing the second time (JSON summary)."""
     ids = make_users(server.database_url, 4)
     source = write_csv(tmp_path / "in.csv", ["email"], [[f"u{n}@example.com"] for n in range(4)])
@@ -165,8 +167,9 @@ def test_create_missing_creates_unknown_users(cli: Cli, server: Running, tmp_pat
         [["new@example.com", "crm-9", "Nia", "Obi"], ["", "crm-10", "", ""]],
     )
     out = tmp_path / "out.csv"
-    result = cli("tokens", "issue", "--csv", str(source), "--out", str(out), "--create-missing",
-                 "--json")  # fmt: skip
+    result = cli(
+        "tokens", "issue", "--csv", str(source), "--out", str(out), "--create-missing", "--json"
+    )
     assert result.code == 0, result.err
     assert result.json()["created_users"] == 2
     made = cli("users", "list", "--json", "--email", "new@example.com").json()[0]
@@ -206,9 +209,13 @@ def test_a_token_created_but_never_recorded_is_revoked_and_reissued(
         instance = await store.instances.first()
         assert instance is not None
         token, _ = await tokens.create(
-            store, instance.id, ids[1], expires_in_seconds=None, max_lifetime=None,
+            store,
+            instance.id,
+            ids[1],
+            expires_in_seconds=None,
+            max_lifetime=None,
             now=system_clock(),
-        )  # fmt: skip
+        )
         return token.id
 
     since = int(time.time() * 1000) - 600_000
@@ -273,7 +280,9 @@ def test_ten_thousand_rows_killed_halfway_and_rerun_give_ten_thousand_links(
 ) -> None:
     """Direct mode, SIGKILL at ~5,000 rows: the rerun ends with 10,000 links, one per user."""
     ids = make_users(server.database_url, 10_000)
-    source = write_csv(tmp_path / "in.csv", ["email"], [[f"u{n}@example.com"] for n in range(10_000)])
+    source = write_csv(
+        tmp_path / "in.csv", ["email"], [[f"u{n}@example.com"] for n in range(10_000)]
+    )
     out = tmp_path / "links.csv"
     argv = ["tokens", "issue", "--csv", str(source), "--out", str(out), "--json"]
     env = env_for(server, TESSERA_DATABASE_URL=server.database_url)
@@ -291,8 +300,17 @@ def test_ten_thousand_rows_over_the_api_interrupted_and_rerun(
     ids = make_users(server.database_url, 10_000)
     source = write_csv(tmp_path / "in.csv", ["user_id"], [[i] for i in ids])
     out = tmp_path / "links.csv"
-    argv = ["tokens", "issue", "--csv", str(source), "--out", str(out), "--json",
-            "--api-url", server.base_url]  # fmt: skip
+    argv = [
+        "tokens",
+        "issue",
+        "--csv",
+        str(source),
+        "--out",
+        str(out),
+        "--json",
+        "--api-url",
+        server.base_url,
+    ]
     env = env_for(server, TESSERA_SECRET_KEY=server.secret_key)
     rerun = interrupted_then_rerun(argv, env, out, signal.SIGINT)
     assert rerun.returncode == 0, rerun.stderr

@@ -160,7 +160,9 @@ class DirectBackend:
         extra: Json = {}
         if redirect_url is not None:
             if not _takes_redirect_url():
-                raise UsageError("--redirect-url needs a Tessera whose tokens carry a redirect URL.")
+                raise UsageError(
+                    "--redirect-url needs a Tessera whose tokens carry a redirect URL."
+                )
             extra["redirect_url"] = redirect_url
         token, ticket = await tokens.create(
             self.store,
@@ -192,7 +194,9 @@ class DirectBackend:
 
     async def revoke_all_tokens(self, user_id: str) -> Json:
         instance_id = await self.instance()
-        count = await tokens.revoke_all_of_user(self.store, instance_id, user_id, now=system_clock())
+        count = await tokens.revoke_all_of_user(
+            self.store, instance_id, user_id, now=system_clock()
+        )
         return {"object": "sign_in_token_revocation", "user_id": user_id, "revoked_count": count}
 
     async def close(self) -> None:
@@ -215,10 +219,17 @@ async def open_backend(args: argparse.Namespace) -> Backend:
 
 async def _open_direct(args: argparse.Namespace) -> DirectBackend:
     from tessera.store import open_store
-    from tessera.store.sqlite import path_from_url
 
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
+    _refuse_missing_file(url)
+    return DirectBackend(await open_store(url), settings, args.instance)
+
+
+def _refuse_missing_file(url: str) -> None:
+    """A mistyped SQLite path must not quietly create an empty database."""
+    from tessera.store.sqlite import path_from_url
+
     if url.lower().startswith("sqlite:"):
         path = path_from_url(url)
         if path != ":memory:" and not Path(path).exists():
@@ -226,4 +237,3 @@ async def _open_direct(args: argparse.Namespace) -> DirectBackend:
                 f"no database at {path}: set TESSERA_DATABASE_URL (or --database-url), "
                 "or create it with `tessera migrate`."
             )
-    return DirectBackend(await open_store(url), settings, args.instance)

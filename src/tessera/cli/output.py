@@ -112,9 +112,7 @@ class Output:
 
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for column in columns:
-            table.add_column(
-                column.heading, overflow="fold", no_wrap=not column.is_id, min_width=4
-            )
+            table.add_column(column.heading, overflow="fold", no_wrap=not column.is_id, min_width=4)
         for record in records:
             table.add_row(*(_text(column.cell(record)) for column in columns))
         self._console().print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tessera.cli.base import add_command, add_group, add_paging
@@ -27,11 +28,11 @@ KEY_COLUMNS = [
 ]
 
 
-def _emails(user: Json) -> str:
+def _emails(user: Mapping[str, Any]) -> str:
     return ", ".join(e["email_address"] for e in user.get("email_addresses") or [])
 
 
-def _name(user: Json) -> str:
+def _name(user: Mapping[str, Any]) -> str:
     return " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
 
 
@@ -161,9 +162,7 @@ def _users(commands: Any) -> None:
 
     listing = add_command(group, "list", _list_users, help="list users, newest first")
     listing.add_argument("--email", action="append", default=[], help="only this email address")
-    listing.add_argument(
-        "--external-id", action="append", default=[], help="only this external id"
-    )
+    listing.add_argument("--external-id", action="append", default=[], help="only this external id")
     add_paging(listing)
 
     for name, run, text in (
@@ -184,7 +183,7 @@ def _metadata(option: str, text: str | None) -> dict[str, Any] | None:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise UsageError(f"{option} must be a JSON object, such as '{{\"plan\": \"pro\"}}'.")
+        raise UsageError(f'{option} must be a JSON object, such as \'{{"plan": "pro"}}\'.')
     return value
 
 

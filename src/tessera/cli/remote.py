@@ -1,24 +1,30 @@
-"""The API mode: every command as a request to a running Tessera, authorised by a secret key.
+"""The API mode: every command as a request to a running Tessera, through the Python SDK.
 
-The server answers Clerk's JSON shapes, which is what :class:`~tessera.cli.backend.Backend`
-returns, so the answers pass through unchanged. Instances and secret keys are not on the wire
-API (a key must not mint keys or tenants), so those commands need ``--database-url``.
+Each request is the SDK's own description of the call (``tessera.sdk.calls``), sent by its
+asyncio transport with its retries, Idempotency-Keys and error classes; only the parsing is
+left out, because the CLI prints the API's JSON objects as they come (the same objects direct
+mode builds). Instances and secret keys are not on the wire API (a key must not mint keys or
+tenants), so those commands need ``--database-url``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 import httpx
 
 from tessera.cli.backend import Json
 from tessera.cli.output import CommandError, UsageError
+from tessera.sdk import calls
+from tessera.sdk.errors import ApiConnectionError, ApiError
+from tessera.sdk.protocol import Call, Config, Retries
+from tessera.sdk.transport import AsyncTransport
 
 __all__ = ["ApiBackend", "Unreachable", "api_base"]
 
-_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+TIMEOUT = 30.0
 
 
 class Unreachable(CommandError):
@@ -33,16 +39,21 @@ def api_base(url: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
+def _as_is(data: Any) -> Any:
+    return data
+
+
 class ApiBackend:
     """The Backend API of a running server (``--api-url``, key from TESSERA_SECRET_KEY)."""
 
     def __init__(self, base_url: str, secret_key: str) -> None:
         self.base_url = api_base(base_url)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {secret_key}", "User-Agent": "tessera-cli"},
-            timeout=_TIMEOUT,
-        )
+        try:
+            config = Config.build(secret_key, self.base_url, TIMEOUT, Retries())
+        except ValueError as exc:
+            raise UsageError(f"TESSERA_SECRET_KEY: {exc}") from None
+        self._http = httpx.AsyncClient()
+        self._transport = AsyncTransport(self._http, config)
 
     @classmethod
     def from_env(cls, base_url: str) -> ApiBackend:
@@ -51,14 +62,17 @@ class ApiBackend:
             raise UsageError("--api-url needs the instance's secret key in TESSERA_SECRET_KEY.")
         return cls(base_url, secret_key)
 
-    async def _call(self, method: str, path: str, **options: Any) -> Any:
+    async def _send(self, call: Call[Any]) -> Any:
+        """The JSON the server answered; its first error as one CommandError otherwise."""
         try:
-            response = await self._http.request(method, path, **options)
-        except httpx.TransportError as exc:
-            raise Unreachable(f"cannot reach {self.base_url}: {_reason(exc)}") from None
-        if response.status_code != 200:
-            _raise_for(response)
-        return response.json()
+            data, _, _ = await self._transport.request(dataclasses.replace(call, parse=_as_is))
+        except ApiConnectionError as exc:
+            raise Unreachable(f"cannot reach {self.base_url}: {exc.message}") from None
+        except ApiError as exc:
+            if exc.errors:
+                raise CommandError(exc.errors[0].long_message, code=exc.errors[0].code) from None
+            raise CommandError(exc.message, code=f"http_{exc.code}") from None
+        return data
 
     async def list_instances(self) -> list[Json]:
         _database_only("instances")
@@ -77,29 +91,29 @@ class ApiBackend:
 
     async def create_user(self, email_addresses: list[str], fields: Json) -> Json:
         body = {"email_address": email_addresses, **fields} if email_addresses else fields
-        result: Json = await self._call("POST", "/users", json=body)
+        result: Json = await self._send(calls.create_user(body))
         return result
 
     async def list_users(
         self, *, email: list[str], external_id: list[str], limit: int, offset: int
     ) -> list[Json]:
-        query: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
-        query += [("email_address", e) for e in email]
-        query += [("external_id", x) for x in external_id]
-        result: list[Json] = await self._call("GET", "/users", params=query)
+        call = calls.get_user_list(
+            email_address=email, external_id=external_id, limit=limit, offset=offset
+        )
+        result: list[Json] = await self._send(call)
         return result
 
     async def get_user(self, user_id: str) -> Json:
-        result: Json = await self._call("GET", f"/users/{_segment(user_id)}")
+        result: Json = await self._send(calls.get_user(user_id))
         return result
 
     async def delete_user(self, user_id: str) -> Json:
-        result: Json = await self._call("DELETE", f"/users/{_segment(user_id)}")
+        result: Json = await self._send(calls.delete_user(user_id))
         return result
 
     async def ban_user(self, user_id: str, *, banned: bool) -> Json:
-        action = "ban" if banned else "unban"
-        result: Json = await self._call("POST", f"/users/{_segment(user_id)}/{action}")
+        call = calls.ban_user(user_id) if banned else calls.unban_user(user_id)
+        result: Json = await self._send(call)
         return result
 
     async def create_token(
@@ -107,32 +121,29 @@ class ApiBackend:
     ) -> Json:
         body: Json = {"user_id": user_id, "expires_in_seconds": expires_in_seconds}
         if redirect_url is not None:
-            body["redirect_url"] = redirect_url
-        result: Json = await self._call("POST", "/sign_in_tokens", json=body)
+            body["redirect_url"] = redirect_url  # a Tessera field; the server checks it
+        result: Json = await self._send(calls.create_sign_in_token(body))
         return result
 
     async def list_tokens(
         self, *, user_id: str | None, status: str | None, limit: int, offset: int
     ) -> Json:
-        query: dict[str, str | int] = {"limit": limit, "offset": offset}
-        if user_id is not None:
-            query["user_id"] = user_id
-        if status is not None:
-            query["status"] = status
-        result: Json = await self._call("GET", "/sign_in_tokens", params=query)
+        call = calls.get_sign_in_token_list(
+            user_id=user_id, status=status, limit=limit, offset=offset
+        )
+        result: Json = await self._send(call)
         return result
 
     async def get_token(self, token_id: str) -> Json:
-        result: Json = await self._call("GET", f"/sign_in_tokens/{_segment(token_id)}")
+        result: Json = await self._send(calls.get_sign_in_token(token_id))
         return result
 
     async def revoke_token(self, token_id: str) -> Json:
-        result: Json = await self._call("POST", f"/sign_in_tokens/{_segment(token_id)}/revoke")
+        result: Json = await self._send(calls.revoke_sign_in_token(token_id))
         return result
 
     async def revoke_all_tokens(self, user_id: str) -> Json:
-        path = f"/users/{_segment(user_id)}/sign_in_tokens/revoke"
-        result: Json = await self._call("POST", path)
+        result: Json = await self._send(calls.revoke_user_sign_in_tokens(user_id))
         return result
 
     async def close(self) -> None:
@@ -144,24 +155,3 @@ def _database_only(group: str) -> NoReturn:
         f"`tessera {group}` works on the database only: use --database-url "
         "(the HTTP API manages users and sign-in tokens, not instances or keys)."
     )
-
-
-def _segment(value: str) -> str:
-    """An id as one path segment: a stray ``/`` or ``?`` cannot reach another route."""
-    return quote(value, safe="")
-
-
-def _reason(exc: httpx.TransportError) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
-
-
-def _raise_for(response: httpx.Response) -> NoReturn:
-    """A Clerk error body as one line: its long message (what direct mode would say)."""
-    try:
-        error = response.json()["errors"][0]
-        message, code = str(error.get("long_message") or error["message"]), str(error["code"])
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        message = f"the server answered {response.status_code} {response.reason_phrase}."
-        code = f"http_{response.status_code}"
-    raise CommandError(message, code=code)
