@@ -356,3 +356,18 @@ def test_importing_the_cli_loads_no_server_or_store() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_direct_links_without_a_public_url_come_with_a_note(
+    server: Running, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without TESSERA_PUBLIC_URL, direct mode says where its links point."""
+    monkeypatch.delenv("TESSERA_PUBLIC_URL", raising=False)
+    run = runner(capsys, "--database-url", server.database_url)
+    user = new_user(run, "--email", "hu@example.com")
+    made = run("tokens", "create", "--user", user["id"])
+    assert made.code == 0 and made.out.startswith("http://127.0.0.1:8000/v1/tickets/accept?")
+    assert made.err == (
+        "tessera: note: TESSERA_PUBLIC_URL is not set, so links point at http://127.0.0.1:8000: "
+        "set it to the server's public address.\n"
+    )

@@ -315,3 +315,19 @@ def test_ten_thousand_rows_over_the_api_interrupted_and_rerun(
     rerun = interrupted_then_rerun(argv, env, out, signal.SIGINT)
     assert rerun.returncode == 0, rerun.stderr
     assert_exactly_one_link_each(out, server.database_url, ids)
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"), [("lines", "3/3 rows, "), ("bar", "3/3")], ids=["lines", "bar"]
+)
+def test_progress_shows_count_and_rate_on_stderr(
+    cli: Cli, server: Running, tmp_path: Path, progress: str, expected: str
+) -> None:
+    """Plain lines (off a terminal) and the Rich bar both show rows done and rows per second."""
+    make_users(server.database_url, 3)
+    source = write_csv(tmp_path / "in.csv", ["external_id"], [[f"u{n}"] for n in range(3)])
+    out = tmp_path / "out.csv"
+    result = cli("tokens", "issue", "--csv", str(source), "--out", str(out), "--progress", progress)
+    assert result.code == 0
+    assert expected in result.err and "rows/s" in result.err
+    assert result.out.startswith("issued 3 links")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from tessera.cli import records, server, tokens
-from tessera.cli.base import add_connection_options
+from tessera.cli.base import add_connection_options, finish_commands
 from tessera.cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in GROUPS:
         group.register(commands)
+    finish_commands(parser)
     return parser
 
 

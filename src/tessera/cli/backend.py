@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import sys
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -84,6 +85,7 @@ class DirectBackend:
     def __init__(self, store: Store, settings: Settings, instance_id: str | None) -> None:
         self.store, self.settings = store, settings
         self._instance_id = instance_id
+        self._warned = False
 
     async def instance(self) -> str:
         """The instance the command acts on; a usage error when there is none."""
@@ -173,8 +175,18 @@ class DirectBackend:
             now=system_clock(),
             **extra,
         )
+        self._check_public_url()
         url = tokens.link(self.settings.public_url, ticket)
         return shapes.sign_in_token(token, ticket=ticket, url=url)
+
+    def _check_public_url(self) -> None:
+        """Links from a machine without TESSERA_PUBLIC_URL point at the default: say so once."""
+        if not os.environ.get("TESSERA_PUBLIC_URL") and not self._warned:
+            self._warned = True
+            sys.stderr.write(
+                f"tessera: note: TESSERA_PUBLIC_URL is not set, so links point at "
+                f"{self.settings.public_url}: set it to the server's public address.\n"
+            )
 
     async def list_tokens(
         self, *, user_id: str | None, status: str | None, limit: int, offset: int

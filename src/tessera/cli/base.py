@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,14 @@ from tessera.cli.output import Output
 if TYPE_CHECKING:
     from tessera.cli.backend import Backend
 
-__all__ = ["Command", "add_command", "add_connection_options", "add_group", "add_paging"]
+__all__ = [
+    "Command",
+    "add_command",
+    "add_connection_options",
+    "add_group",
+    "add_paging",
+    "finish_commands",
+]
 
 Command = Callable[["Backend", argparse.Namespace, Output], Awaitable[int]]
 
@@ -62,9 +70,19 @@ def add_connection_options(parser: argparse.ArgumentParser, *, defaults: bool) -
     )
 
 
-def add_group(commands: Any, name: str, help: str, description: str) -> Any:
+def add_group(
+    commands: Any, name: str, help: str, description: str, *, epilog: str | None = None
+) -> Any:
     """A command group such as ``tessera users``; returns its sub-command registry."""
-    parser = commands.add_parser(name, help=help, description=description)
+    if epilog:  # a raw epilog keeps its lines, and the description then needs wrapping here
+        description = textwrap.fill(description, 79)
+    parser = commands.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter if epilog else argparse.HelpFormatter,
+    )
     return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
 
@@ -75,9 +93,20 @@ def add_command(
     parser: argparse.ArgumentParser = actions.add_parser(
         name, help=help, description=description or _sentence(help)
     )
-    add_connection_options(parser, defaults=False)
-    parser.set_defaults(run=lambda args: asyncio.run(_run(command, args)))
+    # The connection options are added by finish_commands(), after the command's own, so that
+    # usage lines and help list what is particular to the command first.
+    parser.set_defaults(run=lambda args: asyncio.run(_run(command, args)), _record_command=True)
     return parser
+
+
+def finish_commands(parser: argparse.ArgumentParser) -> None:
+    """Give every record command under ``parser`` the connection options."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if sub.get_default("_record_command"):
+                    add_connection_options(sub, defaults=False)
+                finish_commands(sub)
 
 
 def add_paging(parser: argparse.ArgumentParser) -> None:

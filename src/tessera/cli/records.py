@@ -151,12 +151,16 @@ def _users(commands: Any) -> None:
     )
     create = add_command(group, "create", _create_user, help="create a user")
     create.add_argument(
-        "--email", action="append", default=[], help="an email address (repeat for more)"
+        "--email",
+        metavar="ADDRESS",
+        action="append",
+        default=[],
+        help="an email address (repeat for more; the first is the primary one)",
     )
-    create.add_argument("--external-id", help="your own id for this user (unique)")
-    create.add_argument("--username", help="a username (unique)")
-    create.add_argument("--first-name")
-    create.add_argument("--last-name")
+    create.add_argument("--external-id", metavar="ID", help="your own id for the user (unique)")
+    create.add_argument("--username", metavar="NAME", help="a username (unique)")
+    create.add_argument("--first-name", metavar="NAME", help="the user's first name")
+    create.add_argument("--last-name", metavar="NAME", help="the user's last name")
     create.add_argument("--public-metadata", metavar="JSON", help="a JSON object")
     create.add_argument("--private-metadata", metavar="JSON", help="a JSON object")
 

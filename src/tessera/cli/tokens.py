@@ -48,6 +48,15 @@ def add_link_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+EXAMPLES = """\
+examples:
+  tessera tokens create --user user_2x… --expires 15m
+  tessera tokens list --user user_2x… --status pending
+  tessera tokens revoke-all --user user_2x…
+  tessera tokens issue --csv users.csv --out links.csv --create-missing
+"""
+
+
 def register(commands: Any) -> None:
     group = add_group(
         commands,
@@ -55,6 +64,7 @@ def register(commands: Any) -> None:
         "create, list, show and revoke sign-in tokens; issue links in bulk",
         "Sign-in tokens are one-time links that sign a user in. A link is shown once, when "
         "its token is created: only a hash of it is stored.",
+        epilog=EXAMPLES,
     )
     create = add_command(
         group,
