@@ -8,7 +8,7 @@ from typing import Literal
 
 from tessera import crypto, ids
 from tessera.config import SECRET_KEY_PREFIXES
-from tessera.errors import ConfigError, SecretKeyInvalid
+from tessera.errors import ConfigError, NotFound, SecretKeyInvalid
 from tessera.models import ApiKey, Instance
 from tessera.store import Store, UniqueViolation
 
@@ -18,7 +18,9 @@ __all__ = [
     "create_instance",
     "create_key",
     "has_live_key",
+    "list_keys",
     "new_secret_key",
+    "revoke_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,22 @@ async def create_key(
     await store.instances.add_key(key)
     log.info("created secret key %s (%s…) for %s", key.id, key.prefix, instance_id)
     return key, secret
+
+
+async def list_keys(store: Store, instance_id: str) -> list[ApiKey]:
+    """Every key of an instance, revoked ones included, oldest first."""
+    if await store.instances.get(instance_id) is None:
+        raise NotFound(f"No instance was found with id {instance_id}")
+    return await store.instances.keys(instance_id)
+
+
+async def revoke_key(store: Store, instance_id: str, key_id: str, *, now: datetime) -> ApiKey:
+    """Revoke a live key of the instance: it opens nothing from now on. NotFound otherwise."""
+    if not await store.instances.revoke_key(instance_id, key_id, now=now):
+        raise NotFound(f"No live secret key was found with id {key_id}")
+    log.info("revoked secret key %s of %s", key_id, instance_id)
+    revoked = [k for k in await store.instances.keys(instance_id) if k.id == key_id]
+    return revoked[0]
 
 
 async def authenticate(store: Store, secret: str) -> str:

@@ -1,7 +1,4 @@
-"""``tessera …``: the operator's command line. ``main(argv)`` returns the exit code.
-
-Exit codes: 0 success, 1 a request or record failed, 2 a usage or configuration error.
-"""
+"""``tessera serve``, ``migrate`` and ``keygen``: running the server and preparing its store."""
 
 from __future__ import annotations
 
@@ -10,50 +7,42 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
 from typing import Any
 
+from tessera.cli.output import EXIT_OK
 from tessera.clock import system_clock
 from tessera.config import Settings
-from tessera.errors import ConfigError
 
-__all__ = ["main"]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+__all__ = ["register"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tessera",
-        description="Self-hosted sign-in tokens: one-time links that sign a user in.",
+def register(commands: Any) -> None:
+    """Add ``serve``, ``migrate`` and ``keygen`` to the ``tessera`` sub-commands."""
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP server",
+        description="Run the HTTP server on the database named by TESSERA_DATABASE_URL.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(run=_serve)
 
-    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate = commands.add_parser(
+        "migrate",
+        help="create or upgrade the database schema",
+        description="Create or upgrade the schema of the database named by TESSERA_DATABASE_URL.",
+    )
     migrate.set_defaults(run=_migrate)
 
     keygen = commands.add_parser(
-        "keygen", help="print a new secret key (for TESSERA_SECRET_KEY); stores nothing"
+        "keygen",
+        help="print a new secret key (for TESSERA_SECRET_KEY); stores nothing",
+        description="Print a new secret key. Nothing is stored: `tessera serve` registers "
+        "TESSERA_SECRET_KEY for the default instance on start.",
     )
     keygen.add_argument("--live", action="store_true", help="an sk_live_ key (default sk_test_)")
     keygen.set_defaults(run=_keygen)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        code: int = args.run(args)
-    except ConfigError as exc:
-        print(f"tessera: {exc.long_message}", file=sys.stderr)
-        return EXIT_USAGE
-    return code
 
 
 def _logging(settings: Settings) -> None:
