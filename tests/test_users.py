@@ -73,3 +73,11 @@ def test_deleted_users_are_gone_and_their_email_is_free_again(api: httpx.Client)
     assert api.get(f"/v1/users/{user['id']}").status_code == 404
     assert api.delete(f"/v1/users/{user['id']}").status_code == 404
     make_user(api, email_address=["gone@example.com"])
+
+
+def test_a_user_matching_several_emails_is_listed_once(api: httpx.Client) -> None:
+    """Filtering by two addresses of one user finds that user once."""
+    user = make_user(api, email_address=["one@example.com", "two@example.com"])
+    query = [("email_address", "one@example.com"), ("email_address", "two@example.com")]
+    assert [u["id"] for u in api.get("/v1/users", params=query).json()] == [user["id"]]
+    assert user["primary_email_address_id"] == user["email_addresses"][0]["id"]

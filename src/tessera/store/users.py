@@ -90,7 +90,9 @@ class Users:
             raise IdentifierExists(_param_of(exc)) from None
 
     async def get(self, instance_id: str, user_id: str) -> User | None:
-        users = await self._select("id = ? AND instance_id = ?", [user_id, instance_id], 1, 0)
+        users = await self._select(
+            "users u", "u.id = ? AND u.instance_id = ?", [user_id, instance_id], 1, 0
+        )
         return users[0] if users else None
 
     async def search(
@@ -103,24 +105,26 @@ class Users:
         offset: int,
     ) -> list[User]:
         """A page of users, newest first, matching any of the given emails / external ids."""
-        where = "instance_id = ?"
+        source, where = "users u", "u.instance_id = ?"
         params: list[Any] = [instance_id]
         if email_addresses:
+            # Driven from the email index: filtering users first would scan the instance.
+            source = "email_addresses e JOIN users u ON u.id = e.user_id"
             marks = ", ".join("?" * len(email_addresses))
-            where += (
-                " AND id IN (SELECT user_id FROM email_addresses "
-                f"WHERE instance_id = ? AND email_address IN ({marks}))"
-            )
+            where += f" AND e.instance_id = ? AND e.email_address IN ({marks})"
             params += [instance_id, *email_addresses]
         if external_ids:
-            where += f" AND external_id IN ({', '.join('?' * len(external_ids))})"
+            where += f" AND u.external_id IN ({', '.join('?' * len(external_ids))})"
             params += external_ids
-        return await self._select(where, params, limit, offset)
+        return await self._select(source, where, params, limit, offset)
 
-    async def _select(self, where: str, params: list[Any], limit: int, offset: int) -> list[User]:
+    async def _select(
+        self, source: str, where: str, params: list[Any], limit: int, offset: int
+    ) -> list[User]:
+        columns = ", ".join(f"u.{c}" for c in _COLUMNS.split(", "))
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM users WHERE {where} "
-            "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            f"SELECT DISTINCT {columns} FROM {source} WHERE {where} "
+            "ORDER BY u.created_at DESC, u.id DESC LIMIT ? OFFSET ?",
             *params,
             limit,
             offset,
