@@ -3,6 +3,7 @@ server with chosen settings."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,7 +37,8 @@ def running(
 def new_token(api: httpx.Client, user_id: str | None = None, **fields: Any) -> dict[str, Any]:
     """A sign-in token (for a new user unless ``user_id``), as created over the API."""
     if user_id is None:
-        user_id = make_user(api, email_address=["jane.doe@example.com"])["id"]
+        address = f"jane.doe+{secrets.token_hex(4)}@example.com"
+        user_id = make_user(api, email_address=[address])["id"]
     response = api.post("/v1/sign_in_tokens", json={"user_id": user_id, **fields})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

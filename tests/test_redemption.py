@@ -175,4 +175,3 @@ def test_redemption_sets_the_users_last_sign_in(
     assert sign_in(server.base_url, token["token"]).status_code == 200
     user = api.get(f"/v1/users/{token['user_id']}").json()
     assert user["last_sign_in_at"] == int(clock.now.timestamp() * 1000)
-
