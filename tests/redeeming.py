@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,7 +30,10 @@ def running(
         port=port,
         **settings,
     )
-    prepare(database_url, secret_key)
+    # In a thread of its own: prepare() runs an event loop, and Playwright's sync API already
+    # runs one in this thread during browser tests.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(prepare, database_url, secret_key).result()
     with serve_in_thread(config, clock):
         yield Running(f"http://127.0.0.1:{port}", secret_key, database_url, config)
 
