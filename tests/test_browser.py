@@ -8,14 +8,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import clerk_backend_api
 import httpx
 import pytest
 import uvicorn
 from clerk_backend_api.utils import BackoffStrategy, RetryConfig
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
 from redeeming import running
 from servers import ManualClock, Running, free_port
@@ -24,22 +23,31 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium, never a downloaded browser."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--headless=new",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
+LAUNCH_ARGS = [
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A page in Debian's Chromium (never a downloaded browser).
+
+    Playwright's sync API runs an event loop in this thread while it is started; it is started
+    and stopped here, per test, so that no later test finds a loop already running (the
+    session-scoped fixtures of pytest-playwright would leave it running for the whole run).
+    """
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -14,6 +15,7 @@ import pytest
 from conftest import make_user
 from redeeming import error_code, new_token, running, sign_in, verify
 from servers import ManualClock, Running
+from tessera.store import open_store
 
 NO_LONGER_VALID = "This link is no longer valid"
 
@@ -252,3 +254,34 @@ def test_no_page_or_error_ever_contains_a_private_key(
     for key in jwks["keys"]:
         assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
         assert key["use"] == "sig" and key["alg"] == "RS256" and key["kid"].startswith("jwk_")
+
+
+def test_stale_rate_limit_buckets_are_swept(
+    database_url: str, secret_key: str, clock: ManualClock
+) -> None:
+    """Counters of past windows do not pile up: a new window sweeps the ones before it."""
+    with running(
+        database_url, secret_key, clock, redeem_rate_limit=5, redeem_rate_window=60
+    ) as server:
+
+        def fail_from(address: str) -> None:
+            response = httpx.post(
+                server.base_url + "/v1/client/sign_ins",
+                json={"strategy": "ticket", "ticket": "tsit_bad"},
+                headers={"x-forwarded-for": address},  # uvicorn trusts it from 127.0.0.1
+            )
+            assert response.status_code == 400
+
+        fail_from("203.0.113.1")
+        fail_from("203.0.113.2")
+        clock.advance(180)
+        fail_from("203.0.113.3")
+
+        async def windows() -> list[object]:
+            store = await open_store(database_url)
+            try:
+                return await store.db.fetchall("SELECT bucket FROM rate_limits")
+            finally:
+                await store.close()
+
+        assert asyncio.run(windows()) == [("redeem:203.0.113.3",)]

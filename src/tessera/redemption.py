@@ -142,6 +142,8 @@ async def _count_attempt(
     window_ms = limit.window * 1000
     window_start = to_ms(now) - to_ms(now) % window_ms
     hits = await store.rate_limits.hit(bucket, window_start)
+    if hits == 1:  # this address starts a window: sweep buckets no window can still use
+        await store.rate_limits.prune(window_start - window_ms)
     if hits > limit.attempts:
         retry_after = -(-(window_start + window_ms - to_ms(now)) // 1000)
         log.warning("redemptions from %s over the limit", client_address or "unknown")
