@@ -4,38 +4,20 @@ server with chosen settings."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
 
-from conftest import make_user, prepare
-from servers import ManualClock, Running, free_port, serve_in_thread
-from tessera.config import Settings
+import conformance
+from conftest import make_user, start_server
+
+# Every answer these helpers get is checked against the OpenAPI document, as server.client()'s.
+CONFORMANCE: dict[str, list[Any]] = {"response": [conformance.hook]}
 
 
-@contextmanager
-def running(
-    database_url: str, secret_key: str, clock: ManualClock, **settings: Any
-) -> Iterator[Running]:
-    """Like the ``server`` fixture, with ``settings`` (e.g. a rate limit) changed."""
-    port = free_port()
-    config = Settings(
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        port=port,
-        **settings,
-    )
-    # In a thread of its own: prepare() runs an event loop, and Playwright's sync API already
-    # runs one in this thread during browser tests.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(prepare, database_url, secret_key).result()
-    with serve_in_thread(config, clock):
-        yield Running(f"http://127.0.0.1:{port}", secret_key, database_url, config)
+running = start_server  # a server with chosen settings (e.g. a rate limit)
 
 
 def new_token(api: httpx.Client, user_id: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -56,7 +38,7 @@ def ticket_in(url: str) -> str:
 def sign_in(base_url: str, ticket: str, *, form: bool = False) -> httpx.Response:
     """POST /v1/client/sign_ins with the ticket strategy, with no secret key."""
     body = {"strategy": "ticket", "ticket": ticket}
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with httpx.Client(base_url=base_url, timeout=30, event_hooks=CONFORMANCE) as client:
         if form:
             return client.post("/v1/client/sign_ins", data=body)
         return client.post("/v1/client/sign_ins", json=body)

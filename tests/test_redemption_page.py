@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import make_user
-from redeeming import error_code, new_token, running, sign_in, verify
+from redeeming import CONFORMANCE, error_code, new_token, running, sign_in, verify
 from servers import ManualClock, Running
 from tessera.store import open_store
 
@@ -21,13 +21,13 @@ NO_LONGER_VALID = "This link is no longer valid"
 
 
 def page(server: Running, ticket: str) -> httpx.Response:
-    with httpx.Client(base_url=server.base_url) as client:
+    with httpx.Client(base_url=server.base_url, event_hooks=CONFORMANCE) as client:
         return client.get("/v1/tickets/accept", params={"ticket": ticket})
 
 
 def press_continue(server: Running, ticket: str, **headers: str) -> httpx.Response:
     """What the page's form sends when Continue is pressed."""
-    with httpx.Client(base_url=server.base_url) as client:
+    with httpx.Client(base_url=server.base_url, event_hooks=CONFORMANCE) as client:
         return client.post(
             "/v1/tickets/accept",
             data={"ticket": ticket},

@@ -105,26 +105,23 @@ def deleted(object_name: str, object_id: str) -> dict[str, Any]:
 
 
 def _activity(s: Session) -> dict[str, Any] | None:
-    """Where the session was started from, as the Backend API's SessionActivity."""
+    """Where the session was started from, as the Backend API's SessionActivity (whose
+    optional fields are strings, so unknown ones are left out rather than null)."""
     if s.client_address is None and s.user_agent is None:
         return None
-    agent = s.user_agent or ""
-    return {
+    activity: dict[str, Any] = {
         "object": "session_activity",
         "id": "sess_activity_" + s.id.removeprefix("sess_"),
-        "is_mobile": "Mobi" in agent,
-        "device_type": None,
-        "browser_name": None,
-        "browser_version": None,
-        "ip_address": s.client_address,
-        "city": None,
-        "country": None,
+        "is_mobile": "Mobi" in (s.user_agent or ""),
     }
+    if s.client_address is not None:
+        activity["ip_address"] = s.client_address
+    return activity
 
 
 def session(s: Session, *, now: datetime) -> dict[str, Any]:
     """A Backend API Session; ``status`` as read at ``now`` (past expiry reads expired)."""
-    return {
+    body: dict[str, Any] = {
         "object": "session",
         "id": s.id,
         "user_id": s.user_id,
@@ -140,3 +137,6 @@ def session(s: Session, *, now: datetime) -> dict[str, Any]:
         "latest_activity": _activity(s),
         "tasks": None,
     }
+    if body["latest_activity"] is None:
+        del body["latest_activity"]  # not nullable in Clerk's schema
+    return body
