@@ -48,6 +48,9 @@ class Settings:
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    # Failed ticket redemptions allowed per client address per window (0: no limit).
+    redeem_rate_limit: int = 30
+    redeem_rate_window: int = 600
 
     @classmethod
     def from_env(
@@ -65,6 +68,13 @@ class Settings:
             max_lifetime = parse_duration(lifetime) if lifetime else None
         except ValueError as exc:
             raise ConfigError(f"TESSERA_MAX_TOKEN_LIFETIME: {exc}.") from None
+        rate_limit = env.get("TESSERA_REDEEM_RATE_LIMIT") or str(cls.redeem_rate_limit)
+        if not rate_limit.isascii() or not rate_limit.isdigit():
+            raise ConfigError("TESSERA_REDEEM_RATE_LIMIT must be a whole number (0: no limit).")
+        try:
+            rate_window = parse_duration(env.get("TESSERA_REDEEM_RATE_WINDOW") or "10m")
+        except ValueError as exc:
+            raise ConfigError(f"TESSERA_REDEEM_RATE_WINDOW: {exc}.") from None
         settings = cls(
             database_url=env.get("TESSERA_DATABASE_URL") or cls.database_url,
             public_url=(env.get("TESSERA_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
@@ -74,6 +84,8 @@ class Settings:
             port=port,
             workers=workers,
             log_level=(env.get("TESSERA_LOG_LEVEL") or "info").lower(),
+            redeem_rate_limit=int(rate_limit),
+            redeem_rate_window=rate_window,
         )
         settings.check()
         return settings
@@ -105,6 +117,8 @@ class Settings:
                 "random bits and a checksum): make one with `tessera keygen`, or leave it "
                 "unset and one is made on first start."
             )
+        if self.redeem_rate_limit < 0 or self.redeem_rate_window < 1:
+            raise ConfigError("The redemption rate limit must be >= 0 per a window of >= 1 s.")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1.")
         if self.log_level not in ("critical", "error", "warning", "info", "debug"):

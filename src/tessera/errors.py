@@ -18,6 +18,14 @@
     ├── Conflict
     │   ├── IdempotencyKeyReused        an Idempotency-Key sent again with another request
     │   └── IdempotencyRequestInProgress the first request with that key has not finished
+    ├── SessionNotRevocable             revoke of a session that is not active
+    ├── TicketUnusable                  a ticket that signs nobody in (one class per reason)
+    │   ├── TicketInvalid               malformed, unknown, or of another instance
+    │   ├── TicketExpired               past its expires_at
+    │   ├── SignInTokenRevoked          revoked before use
+    │   ├── SignInTokenAlreadyUsed      redeemed already
+    │   └── SignInTokenCannotBeUsed     its user is gone or banned
+    ├── TooManyRequests                 over a rate limit; ``retry_after`` seconds
     └── ConfigError                     a setting refused at start-up (never on the wire)
 
 Each carries the data a caller needs (``param``, ``status``, …) and a ``message`` /
@@ -46,8 +54,16 @@ __all__ = [
     "RequestInvalid",
     "RouteNotFound",
     "SecretKeyInvalid",
+    "SessionNotRevocable",
+    "SignInTokenAlreadyUsed",
+    "SignInTokenCannotBeUsed",
     "SignInTokenNotRevocable",
+    "SignInTokenRevoked",
     "TesseraError",
+    "TicketExpired",
+    "TicketInvalid",
+    "TicketUnusable",
+    "TooManyRequests",
     "Unauthenticated",
     "UnsupportedContentType",
 ]
@@ -210,6 +226,69 @@ class IdempotencyRequestInProgress(Conflict):
             "Retry in a moment to get its response.",
             meta={"header_name": "Idempotency-Key"},
         )
+
+
+class SessionNotRevocable(TesseraError):
+    code = "session_cannot_be_revoked_code"
+    message = "cannot revoke"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"Session cannot be revoked because its status is {status}. "
+            "Only active sessions can be revoked."
+        )
+        self.status = status
+
+
+class TicketUnusable(TesseraError):
+    """A ticket that signs nobody in. The wire names the reason (Clerk's codes); the sign-in
+    page shows one generic wording for all of them. No message ever contains the ticket."""
+
+    long_text: ClassVar[str] = "This ticket cannot be used."
+
+    def __init__(self) -> None:
+        super().__init__(self.long_text)
+
+
+class TicketInvalid(TicketUnusable):
+    code = "ticket_invalid_code"
+    message = "is invalid"
+    long_text = "This ticket is invalid. Check the link, or ask for a new one."
+
+
+class TicketExpired(TicketUnusable):
+    code = "ticket_expired_code"
+    message = "is expired"
+    long_text = "This ticket has expired and cannot be used anymore."
+
+
+class SignInTokenRevoked(TicketUnusable):
+    code = "sign_in_token_revoked_code"
+    message = "is revoked"
+    long_text = "This sign in token has been revoked and cannot be used anymore."
+
+
+class SignInTokenAlreadyUsed(TicketUnusable):
+    code = "sign_in_token_already_used_code"
+    message = "is already used"
+    long_text = "This sign in token has already been used. Each token can only be used once."
+
+
+class SignInTokenCannotBeUsed(TicketUnusable):
+    code = "sign_in_token_cannot_be_used_code"
+    message = "cannot be used"
+    long_text = "This sign in token cannot be used anymore. Please request a new one."
+
+
+class TooManyRequests(TesseraError):
+    code = "too_many_requests"
+    message = "Too many requests"
+
+    retry_after: int  # always set: sent as Retry-After
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests. Please retry in {retry_after} seconds.")
+        self.retry_after = retry_after
 
 
 class ConfigError(TesseraError):

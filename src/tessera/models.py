@@ -6,9 +6,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-__all__ = ["ApiKey", "EmailAddress", "Instance", "SignInToken", "TokenStatus", "User"]
+__all__ = [
+    "ApiKey",
+    "EmailAddress",
+    "Instance",
+    "InstanceSettings",
+    "KeyStatus",
+    "Session",
+    "SessionStatus",
+    "SignInToken",
+    "SigningAlgorithm",
+    "SigningKey",
+    "TokenStatus",
+    "User",
+]
 
 TokenStatus = Literal["pending", "accepted", "revoked"]
+SessionStatus = Literal["active", "revoked", "ended", "expired"]
+SigningAlgorithm = Literal["RS256", "EdDSA"]
+KeyStatus = Literal["current", "retired"]
+DEFAULT_SESSION_LIFETIME = 7 * 86400  # Clerk's default maximum session lifetime
 
 
 @dataclass(frozen=True)
@@ -72,3 +89,59 @@ class SignInToken:
     expires_at: datetime
     created_at: datetime
     updated_at: datetime
+    redirect_url: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """How an instance's links behave: where they lead, what a session lasts, how it is signed.
+
+    ``allowed_redirect_urls`` entries are exact URLs, or prefixes ending in ``*``.
+    """
+
+    sign_in_url: str | None = None
+    after_sign_in_url: str | None = None
+    allowed_redirect_urls: tuple[str, ...] = ()
+    session_lifetime: int = DEFAULT_SESSION_LIFETIME
+    signing_algorithm: SigningAlgorithm = "RS256"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in user on one client. ``status`` is as stored, except that an active
+    session past ``expire_at`` reads ``expired`` (see :meth:`status_at`)."""
+
+    id: str
+    instance_id: str
+    user_id: str
+    client_id: str
+    status: SessionStatus
+    last_active_at: datetime
+    expire_at: datetime
+    abandon_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    sign_in_token_id: str | None = None
+    client_address: str | None = None
+    user_agent: str | None = None
+
+    def status_at(self, now: datetime) -> SessionStatus:
+        if self.status == "active" and self.expire_at <= now:
+            return "expired"
+        return self.status
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A key that signs session tokens. ``kid`` is its id; ``private_pem`` is empty once the
+    key is retired (it then only verifies, through the published ``public_jwk``)."""
+
+    id: str
+    instance_id: str
+    algorithm: SigningAlgorithm
+    status: KeyStatus
+    public_jwk: dict[str, Any]
+    private_pem: str = field(repr=False)
+    created_at: datetime
+    retired_at: datetime | None = None
+    publish_until: datetime | None = None

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from tessera import crypto, ids
+from tessera import crypto, ids, instance_settings
 from tessera.errors import NotFound, ParamInvalid, SignInTokenNotRevocable
 from tessera.models import SignInToken
 from tessera.store import Store
@@ -46,8 +46,13 @@ async def create(
     expires_in_seconds: int | None,
     max_lifetime: int | None,
     now: datetime,
+    redirect_url: str | None = None,
 ) -> tuple[SignInToken, str]:
-    """A new pending token for an existing user of the instance, and its ticket."""
+    """A new pending token for an existing user of the instance, and its ticket.
+
+    ``redirect_url`` (where the link's Continue lands) must be on the instance's allow-list:
+    refused here, at create time, never silently replaced at redemption.
+    """
     lifetime = DEFAULT_LIFETIME if expires_in_seconds is None else expires_in_seconds
     if lifetime < 1 or lifetime > MAX_LIFETIME:
         raise ParamInvalid("expires_in_seconds", "it must be a whole number of seconds from 1")
@@ -55,6 +60,13 @@ async def create(
         raise ParamInvalid(
             "expires_in_seconds", f"this server allows at most {max_lifetime} seconds"
         )
+    if redirect_url is not None:
+        instance_settings.check_url("redirect_url", redirect_url)
+        settings = await instance_settings.get(store, instance_id)
+        if not instance_settings.redirect_allowed(settings, redirect_url):
+            raise ParamInvalid(
+                "redirect_url", "it is not one of this instance's allowed redirect URLs"
+            )
     ticket = crypto.new_secret(TICKET_PREFIX)
     token = SignInToken(
         id=ids.new_id("sit", now),
@@ -65,6 +77,7 @@ async def create(
         expires_at=now + timedelta(seconds=lifetime),
         created_at=now,
         updated_at=now,
+        redirect_url=redirect_url,
     )
     if not await store.tokens.insert(token):
         raise NotFound(f"No user was found with id {user_id}")

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera.api import openapi, sign_in_tokens, users
+from tessera.api import instance, openapi, sessions, sign_in_tokens, tickets, users
 from tessera.api.context import Context, json_response
 from tessera.api.errors import exception_handlers
 from tessera.clock import Clock, system_clock
@@ -56,15 +56,11 @@ def system_routes(ctx: Context) -> list[Route]:
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
 
-    async def jwks(request: Request) -> Response:
-        return json_response({"keys": []})
-
     async def openapi_document(request: Request) -> Response:
         return Response(openapi.document_bytes(), media_type="application/json")
 
     return [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/v1/jwks", jwks, methods=["GET"]),
         Route("/v1/openapi.json", openapi_document, methods=["GET"]),
     ]
 
@@ -89,7 +85,14 @@ def create_app(
         finally:
             await ctx.store.close()
 
-    routes = system_routes(ctx) + sign_in_tokens.routes(ctx) + users.routes(ctx)
+    routes = (
+        system_routes(ctx)
+        + sign_in_tokens.routes(ctx)
+        + users.routes(ctx)
+        + tickets.routes(ctx)
+        + sessions.routes(ctx)
+        + instance.routes(ctx)
+    )
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

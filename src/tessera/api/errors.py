@@ -24,12 +24,15 @@ log = logging.getLogger("tessera.api")
 STATUS: dict[type[errors.TesseraError], int] = {
     errors.BodyInvalid: 400,
     errors.SignInTokenNotRevocable: 400,
+    errors.SessionNotRevocable: 400,
+    errors.TicketUnusable: 400,
     errors.Unauthenticated: 401,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.MethodNotAllowed: 405,
     errors.BodyTooLarge: 413,
     errors.UnsupportedContentType: 415,
+    errors.TooManyRequests: 429,
     errors.RequestInvalid: 422,
     errors.TesseraError: 500,
 }

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from tessera import __version__
+from tessera.api.openapi_redemption import REDEMPTION_OPERATIONS, REDIRECT_URL_PARAM
 
 __all__ = [
     "CLERK_OPERATIONS",
@@ -35,6 +36,9 @@ CLERK_OPERATIONS = [
     ("/users/{user_id}", "delete"),
     ("/users/{user_id}/ban", "post"),
     ("/users/{user_id}/unban", "post"),
+    ("/sessions", "get"),
+    ("/sessions/{session_id}", "get"),
+    ("/sessions/{session_id}/revoke", "post"),
     ("/jwks", "get"),
 ]
 
@@ -126,6 +130,7 @@ TESSERA_OPERATIONS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    **REDEMPTION_OPERATIONS,
     "/healthz": {
         "get": {
             "operationId": "Health",
@@ -194,6 +199,10 @@ def document_bytes() -> bytes:
         for operation in operations.values():
             _with_common_errors(operation)
     paths["/v1/jwks"]["get"]["security"] = []
+    paths["/.well-known/jwks.json"] = {"get": {**paths["/v1/jwks"]["get"], "security": []}}
+    paths["/.well-known/jwks.json"]["get"]["operationId"] = "GetWellKnownJWKS"
+    create = paths["/v1/sign_in_tokens"]["post"]["requestBody"]["content"]["application/json"]
+    create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
     components = clerk["components"]

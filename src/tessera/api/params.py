@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from tessera.errors import (
 
 __all__ = [
     "MAX_BODY",
+    "form_or_json_body",
     "json_body",
     "optional_dict",
     "optional_int",
@@ -54,12 +56,27 @@ async def raw_body(request: Request) -> bytes:
     return raw
 
 
+def _media(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def form_or_json_body(request: Request) -> dict[str, Any]:
+    """A form-encoded or JSON body as a dict (a repeated form field keeps its last value)."""
+    if _media(request) != "application/x-www-form-urlencoded":
+        return await json_body(request)
+    raw = await raw_body(request)
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except UnicodeDecodeError:
+        raise BodyInvalid("The request body is not valid UTF-8.") from None
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object; an empty body is ``{}`` whatever its content type."""
     raw = await raw_body(request)
     if not raw.strip():
         return {}
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media = _media(request)
     if media != "application/json":
         raise UnsupportedContentType(
             f"Send the body as JSON with Content-Type: application/json, not {media or 'none'}."

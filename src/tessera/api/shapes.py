@@ -6,12 +6,13 @@ so that a strict client model (the official Python SDK's) accepts every object.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tessera.clock import to_ms
-from tessera.models import EmailAddress, SignInToken, User
+from tessera.models import EmailAddress, Session, SignInToken, User
 
-__all__ = ["deleted", "sign_in_token", "sign_in_token_page", "user"]
+__all__ = ["deleted", "session", "sign_in_token", "sign_in_token_page", "user"]
 
 
 def sign_in_token(
@@ -101,3 +102,41 @@ def user(u: User) -> dict[str, Any]:
 
 def deleted(object_name: str, object_id: str) -> dict[str, Any]:
     return {"object": object_name, "id": object_id, "deleted": True}
+
+
+def _activity(s: Session) -> dict[str, Any] | None:
+    """Where the session was started from, as the Backend API's SessionActivity (whose
+    optional fields are strings, so unknown ones are left out rather than null)."""
+    if s.client_address is None and s.user_agent is None:
+        return None
+    activity: dict[str, Any] = {
+        "object": "session_activity",
+        "id": "sess_activity_" + s.id.removeprefix("sess_"),
+        "is_mobile": "Mobi" in (s.user_agent or ""),
+    }
+    if s.client_address is not None:
+        activity["ip_address"] = s.client_address
+    return activity
+
+
+def session(s: Session, *, now: datetime) -> dict[str, Any]:
+    """A Backend API Session; ``status`` as read at ``now`` (past expiry reads expired)."""
+    body: dict[str, Any] = {
+        "object": "session",
+        "id": s.id,
+        "user_id": s.user_id,
+        "client_id": s.client_id,
+        "status": s.status_at(now),
+        "last_active_at": to_ms(s.last_active_at),
+        "expire_at": to_ms(s.expire_at),
+        "abandon_at": to_ms(s.abandon_at),
+        "updated_at": to_ms(s.updated_at),
+        "created_at": to_ms(s.created_at),
+        "actor": None,
+        "last_active_organization_id": None,
+        "latest_activity": _activity(s),
+        "tasks": None,
+    }
+    if body["latest_activity"] is None:
+        del body["latest_activity"]  # not nullable in Clerk's schema
+    return body

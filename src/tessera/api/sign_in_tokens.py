@@ -23,6 +23,7 @@ def routes(ctx: Context) -> list[Route]:
         body = await params.json_body(request)
         user_id = params.required_str(body, "user_id")
         expires_in = params.optional_int(body, "expires_in_seconds")
+        redirect_url = params.optional_str(body, "redirect_url")  # a Tessera extension
         if body.get("org_id") is not None:
             raise ParamInvalid("org_id", "Tessera has no organizations; send null or leave it out")
         token, ticket = await tokens.create(
@@ -32,6 +33,7 @@ def routes(ctx: Context) -> list[Route]:
             expires_in_seconds=expires_in,
             max_lifetime=ctx.settings.max_token_lifetime,
             now=ctx.clock(),
+            redirect_url=redirect_url,
         )
         url = tokens.link(ctx.settings.public_url, ticket)
         return json_response(shapes.sign_in_token(token, ticket=ticket, url=url))

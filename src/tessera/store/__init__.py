@@ -1,7 +1,8 @@
 """The store: one interface over SQLite or PostgreSQL, chosen by the database URL's scheme.
 
-``Store`` groups one repository per record kind (``instances``, ``users``, ``tokens``), each
-written once in SQL both databases speak. The single-use rules are single statements here:
+``Store`` groups one repository per record kind (``instances``, ``users``, ``tokens``,
+``sessions``, ``signing_keys``, ``rate_limits``), each written once in SQL both databases
+speak. The single-use rules are single statements here:
 see ``ARCHITECTURE.md`` for the list.
 """
 
@@ -11,6 +12,9 @@ from tessera.errors import ConfigError
 from tessera.store.database import Database, SchemaTooNew, UniqueViolation
 from tessera.store.idempotency import IdempotencyKeys
 from tessera.store.instances import Instances
+from tessera.store.rate_limits import RateLimits
+from tessera.store.sessions import Sessions
+from tessera.store.signing_keys import SigningKeys
 from tessera.store.tokens import Tokens
 from tessera.store.users import Users
 
@@ -26,6 +30,9 @@ class Store:
         self.users = Users(db)
         self.tokens = Tokens(db)
         self.idempotency = IdempotencyKeys(db)
+        self.sessions = Sessions(db)
+        self.signing_keys = SigningKeys(db)
+        self.rate_limits = RateLimits(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
+from typing import Any
+
+import orjson
 
 from tessera.clock import from_ms, to_ms
-from tessera.models import ApiKey, Instance
+from tessera.models import ApiKey, Instance, InstanceSettings
 from tessera.store.database import Database, Row
 
 __all__ = ["Instances"]
 
 _KEY_COLUMNS = "id, instance_id, key_hash, prefix, created_at, revoked_at"
+_SETTINGS = tuple(f.name for f in fields(InstanceSettings))  # each is a column of instances
 
 
 def _key(row: Row) -> ApiKey:
@@ -89,5 +94,31 @@ class Instances:
             to_ms(now),
             key_id,
             instance_id,
+        )
+        return changed == 1
+
+    async def settings(self, instance_id: str) -> InstanceSettings | None:
+        row = await self._db.fetchone(
+            f"SELECT {', '.join(_SETTINGS)} FROM instances WHERE id = ?", instance_id
+        )
+        if row is None:
+            return None
+        values = dict(zip(_SETTINGS, row, strict=True))
+        values["allowed_redirect_urls"] = tuple(orjson.loads(values["allowed_redirect_urls"]))
+        return InstanceSettings(**values)
+
+    async def update_settings(self, instance_id: str, changes: dict[str, Any]) -> bool:
+        """Set the given settings (names of :class:`InstanceSettings` fields); whether the
+        instance exists."""
+        names = sorted(changes.keys() & set(_SETTINGS))
+        values = [
+            orjson.dumps(list(changes[n])).decode() if n == "allowed_redirect_urls" else changes[n]
+            for n in names
+        ]
+        if not names:
+            return await self.get(instance_id) is not None
+        sets = ", ".join(f"{name} = ?" for name in names)
+        changed = await self._db.execute(
+            f"UPDATE instances SET {sets} WHERE id = ?", *values, instance_id
         )
         return changed == 1

@@ -9,9 +9,11 @@ from tessera.clock import from_ms, to_ms
 from tessera.models import SignInToken, TokenStatus
 from tessera.store.database import Database, Row
 
-__all__ = ["Tokens"]
+__all__ = ["Tokens", "accept_pending", "revoke_pending_of_user", "token_from_row"]
 
-COLUMNS = "id, instance_id, user_id, token_hash, status, expires_at, created_at, updated_at"
+COLUMNS = (
+    "id, instance_id, user_id, token_hash, status, expires_at, created_at, updated_at, redirect_url"
+)
 
 
 def token_from_row(row: Row) -> SignInToken:
@@ -24,6 +26,7 @@ def token_from_row(row: Row) -> SignInToken:
         expires_at=from_ms(row[5]),
         created_at=from_ms(row[6]),
         updated_at=from_ms(row[7]),
+        redirect_url=row[8],
     )
 
 
@@ -35,7 +38,7 @@ class Tokens:
         """Store ``token`` if its user exists in its instance (one statement); whether it did."""
         inserted = await self._db.execute(
             f"INSERT INTO sign_in_tokens ({COLUMNS}) "
-            "SELECT ?, ?, ?, ?, 'pending', ?, ?, ? "
+            "SELECT ?, ?, ?, ?, 'pending', ?, ?, ?, ? "
             "WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND instance_id = ?)",
             token.id,
             token.instance_id,
@@ -44,6 +47,7 @@ class Tokens:
             to_ms(token.expires_at),
             to_ms(token.created_at),
             to_ms(token.updated_at),
+            token.redirect_url,
             token.user_id,
             token.instance_id,
         )
@@ -87,6 +91,13 @@ class Tokens:
         )
         return [token_from_row(r) for r in rows], int(total[0]) if total else 0
 
+    async def by_hash(self, token_hash: str) -> SignInToken | None:
+        """The token whose ticket hashes to ``token_hash`` (any instance, any status)."""
+        row = await self._db.fetchone(
+            f"SELECT {COLUMNS} FROM sign_in_tokens WHERE token_hash = ?", token_hash
+        )
+        return None if row is None else token_from_row(row)
+
     async def revoke(self, instance_id: str, token_id: str, *, now: datetime) -> SignInToken | None:
         """pending → revoked, atomically; ``None`` when the token is not (or no longer) pending."""
         row = await self._db.fetchone(
@@ -113,3 +124,23 @@ async def revoke_pending_of_user(
         instance_id,
         user_id,
     )
+
+
+async def accept_pending(db: Database, token_hash: str, *, now: datetime) -> SignInToken | None:
+    """pending, unexpired, its user live → accepted, in ONE statement; ``None`` otherwise.
+
+    The row count decides: of any number of concurrent callers, exactly one gets the row.
+    The user check sits in the same statement, so a ban or delete that committed first makes
+    the accept fail rather than consume the token.
+    """
+    row = await db.fetchone(
+        "UPDATE sign_in_tokens SET status = 'accepted', updated_at = ? "
+        "WHERE token_hash = ? AND status = 'pending' AND expires_at > ? "
+        "AND EXISTS (SELECT 1 FROM users WHERE users.id = sign_in_tokens.user_id "
+        "AND users.instance_id = sign_in_tokens.instance_id AND users.banned = FALSE) "
+        f"RETURNING {COLUMNS}",
+        to_ms(now),
+        token_hash,
+        to_ms(now),
+    )
+    return None if row is None else token_from_row(row)

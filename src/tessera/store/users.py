@@ -12,6 +12,7 @@ from tessera.clock import from_ms, to_ms
 from tessera.errors import IdentifierExists
 from tessera.models import EmailAddress, User
 from tessera.store.database import Database, Row, UniqueViolation
+from tessera.store.sessions import revoke_active_of_user
 from tessera.store.tokens import revoke_pending_of_user
 
 __all__ = ["UPDATABLE", "Users"]
@@ -162,9 +163,12 @@ class Users:
         return await self.get(instance_id, user_id) if changed else None
 
     async def delete(self, instance_id: str, user_id: str, *, now: datetime) -> bool:
-        """Delete a user and revoke its pending tokens, in one transaction; whether it existed."""
+        """Delete a user, revoking its pending tokens and then its active sessions, in one
+        transaction; whether it existed. Tokens before sessions: a redemption racing the delete
+        either loses the token or has committed its session before the sessions are revoked."""
         async with self._db.transaction() as tx:
             await revoke_pending_of_user(tx, instance_id, user_id, now=now)
+            await revoke_active_of_user(tx, instance_id, user_id, now=now)
             await tx.execute(
                 "DELETE FROM email_addresses WHERE user_id = ? AND instance_id = ?",
                 user_id,
@@ -178,7 +182,8 @@ class Users:
     async def set_banned(
         self, instance_id: str, user_id: str, banned: bool, *, now: datetime
     ) -> User | None:
-        """Ban (revoking pending tokens in the same transaction) or unban a user."""
+        """Ban (revoking pending tokens, then active sessions, in the same transaction) or
+        unban a user."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE users SET banned = ?, updated_at = ? WHERE id = ? AND instance_id = ?",
@@ -189,4 +194,5 @@ class Users:
             )
             if changed and banned:
                 await revoke_pending_of_user(tx, instance_id, user_id, now=now)
+                await revoke_active_of_user(tx, instance_id, user_id, now=now)
         return await self.get(instance_id, user_id) if changed else None

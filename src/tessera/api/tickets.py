@@ -1,0 +1,108 @@
+"""The sign-in link and the redemption: ``/v1/tickets/accept`` and ``/v1/client/sign_ins``.
+
+``GET /v1/tickets/accept`` never changes anything (mail scanners and link previews fetch
+links): it shows whom the link signs in and a Continue button, or redirects to the instance's
+own ``sign_in_url`` with ``__clerk_ticket``. Continue POSTs back here, which redeems, sets the
+``__session`` cookie and redirects. The page answers every unusable ticket with the same HTML
+(the reason is logged by the domain), so these two routes turn errors into pages themselves;
+``POST /v1/client/sign_ins`` lets them through to Clerk's JSON errors.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from tessera import redemption
+from tessera.api import client_shapes, pages, params
+from tessera.api.context import Context, json_response
+from tessera.errors import ParamInvalid, TicketUnusable, TooManyRequests
+
+__all__ = ["ACCEPT_PATH", "SESSION_COOKIE", "routes"]
+
+ACCEPT_PATH = "/v1/tickets/accept"
+SESSION_COOKIE = "__session"
+_CROSS_SITE = ("cross-site", "same-site")
+
+
+def _with_ticket(sign_in_url: str, ticket: str) -> str:
+    joiner = "&" if urlsplit(sign_in_url).query else "?"
+    return f"{sign_in_url}{joiner}__clerk_ticket={quote(ticket, safe='')}"
+
+
+def _see_other(url: str) -> Response:
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    return RedirectResponse(url, status_code=303, headers=headers)
+
+
+def routes(ctx: Context) -> list[Route]:
+    limit = redemption.RateLimit(ctx.settings.redeem_rate_limit, ctx.settings.redeem_rate_window)
+    secure_cookie = urlsplit(ctx.settings.public_url).scheme == "https"
+
+    async def redeem(request: Request, ticket: str) -> redemption.Redemption:
+        return await redemption.redeem(
+            ctx.store,
+            ticket,
+            now=ctx.clock(),
+            issuer=ctx.settings.public_url,
+            client_address=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+            limit=limit,
+        )
+
+    async def show(request: Request) -> Response:
+        ticket = request.query_params.get("ticket", "")
+        try:
+            view = await redemption.preview(ctx.store, ticket, now=ctx.clock())
+        except TicketUnusable:
+            return pages.unusable()
+        if view.settings.sign_in_url:
+            return _see_other(_with_ticket(view.settings.sign_in_url, ticket))
+        if view.unusable is not None or view.user is None:
+            return pages.unusable()
+        lands_on = view.token.redirect_url or view.settings.after_sign_in_url
+        action = ctx.settings.public_url + ACCEPT_PATH
+        return pages.confirm(view.user, ticket, action, lands_on)
+
+    async def accept(request: Request) -> Response:
+        # Login CSRF: only the page itself may post a ticket here. (Origin is "null" under
+        # Referrer-Policy: no-referrer, so Sec-Fetch-Site is what browsers tell us.)
+        if request.headers.get("sec-fetch-site", "same-origin") in _CROSS_SITE:
+            return pages.unusable()
+        body = await params.form_or_json_body(request)
+        ticket = body.get("ticket")
+        try:
+            done = await redeem(request, ticket if isinstance(ticket, str) else "")
+        except TicketUnusable:
+            return pages.unusable()
+        except TooManyRequests as exc:
+            return pages.too_many(exc.retry_after)
+        lands_on = done.token.redirect_url or done.settings.after_sign_in_url
+        response = _see_other(lands_on) if lands_on else pages.signed_in()
+        response.set_cookie(
+            SESSION_COOKIE,
+            done.session_token,
+            max_age=max(0, int((done.session.expire_at - ctx.clock()).total_seconds())),
+            path="/",
+            secure=secure_cookie,
+            httponly=True,
+            samesite="lax",
+        )
+        return response
+
+    async def sign_in(request: Request) -> Response:
+        body = await params.form_or_json_body(request)
+        strategy = params.required_str(body, "strategy")
+        if strategy != "ticket":
+            raise ParamInvalid("strategy", "Tessera signs in with the ticket strategy only")
+        done = await redeem(request, params.required_str(body, "ticket"))
+        return json_response(client_shapes.sign_in_response(done))
+
+    return [
+        Route(ACCEPT_PATH, show, methods=["GET"]),
+        Route(ACCEPT_PATH, accept, methods=["POST"]),
+        Route("/v1/client/sign_ins", sign_in, methods=["POST"]),
+    ]

@@ -1,0 +1,178 @@
+"""Redemption: a ticket becomes a session, at most once. No HTTP, no SQL.
+
+The order, and why:
+
+1. Count the attempt against the client address's budget (one upsert shared by every node);
+   over budget → :class:`TooManyRequests`. A successful redemption is refunded, so only
+   failures spend the budget.
+2. Check the ticket's format and checksum: a malformed ticket is refused without a lookup.
+3. Look the token up by the ticket's hash and check it (pending, unexpired, user live). This
+   read only prepares the session and answers the common failures early; it decides nothing.
+4. Accept and start the session in one transaction, whose accept is ONE conditional UPDATE
+   (pending, unexpired, user not banned → accepted); its row count decides. The user check is
+   inside that statement, before the token is consumed: a banned or deleted user's ticket is
+   refused without being used up (ban and delete revoke pending tokens anyway).
+5. When the accept matches nothing, read the token again to name the reason.
+
+Every refusal is a :class:`TicketUnusable` subclass carrying Clerk's code; the reason is
+logged with the token id, never with the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tessera import crypto, sessions, signing
+from tessera.clock import to_ms
+from tessera.errors import (
+    SignInTokenAlreadyUsed,
+    SignInTokenCannotBeUsed,
+    SignInTokenRevoked,
+    TicketExpired,
+    TicketInvalid,
+    TicketUnusable,
+    TooManyRequests,
+)
+from tessera.models import InstanceSettings, Session, SignInToken, User
+from tessera.store import Store
+from tessera.tokens import TICKET_PREFIX
+
+__all__ = ["Preview", "RateLimit", "Redemption", "preview", "redeem"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``attempts`` failed redemptions per client address per ``window`` seconds."""
+
+    attempts: int
+    window: int
+
+
+@dataclass(frozen=True)
+class Redemption:
+    token: SignInToken
+    user: User
+    settings: InstanceSettings
+    session: Session
+    session_token: str = field(repr=False)  # the JWT; never stored, never logged
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the link's page shows, read without changing anything. ``unusable`` is set when
+    the token exists but cannot be redeemed now."""
+
+    token: SignInToken
+    settings: InstanceSettings
+    user: User | None
+    unusable: TicketUnusable | None
+
+
+async def lookup(store: Store, ticket: str) -> SignInToken:
+    """The token a ticket names; TicketInvalid if malformed (no lookup then) or unknown."""
+    if not crypto.is_well_formed(ticket, TICKET_PREFIX):
+        log.info("refused a sign-in ticket: malformed")
+        raise TicketInvalid()
+    digest = crypto.hash_secret(ticket)
+    token = await store.tokens.by_hash(digest)
+    if token is None or not crypto.constant_time_equal(token.token_hash, digest):
+        log.info("refused a sign-in ticket: no such token")
+        raise TicketInvalid()
+    return token
+
+
+async def _why_unusable(
+    store: Store, token: SignInToken, user: User | None, *, now: datetime
+) -> TicketUnusable | None:
+    """Why ``token`` cannot be redeemed now, or ``None`` if it can. Used beats a gone user
+    (the loser of a race hears "already used"); a gone user beats revoked or expired."""
+    reason: TicketUnusable | None = None
+    if token.status == "accepted":
+        reason = SignInTokenAlreadyUsed()
+    elif user is None or user.banned:
+        reason = SignInTokenCannotBeUsed()
+    elif token.status == "revoked":
+        reason = SignInTokenRevoked()
+    elif token.expires_at <= now:
+        reason = TicketExpired()
+    if reason is not None:
+        log.info("refused sign-in token %s: %s", token.id, reason.code)
+    return reason
+
+
+async def preview(store: Store, ticket: str, *, now: datetime) -> Preview:
+    """Read what a ticket would do, changing nothing (link scanners fetch links)."""
+    token = await lookup(store, ticket)
+    settings = await store.instances.settings(token.instance_id)
+    if settings is None:  # pragma: no cover - instances are never deleted
+        raise TicketInvalid()
+    user = await store.users.get(token.instance_id, token.user_id)
+    unusable = await _why_unusable(store, token, user, now=now)
+    return Preview(token, settings, user, unusable)
+
+
+async def redeem(
+    store: Store,
+    ticket: str,
+    *,
+    now: datetime,
+    issuer: str,
+    client_address: str | None = None,
+    user_agent: str | None = None,
+    limit: RateLimit | None = None,
+) -> Redemption:
+    """Exchange a ticket for a new session and its token, at most once."""
+    bucket = window_start = None
+    if limit is not None and limit.attempts > 0:
+        bucket, window_start = await _count_attempt(store, client_address, limit, now=now)
+    redemption = await _redeem(store, ticket, now, issuer, client_address, user_agent)
+    if bucket is not None and window_start is not None:
+        await store.rate_limits.refund(bucket, window_start)
+    return redemption
+
+
+async def _count_attempt(
+    store: Store, client_address: str | None, limit: RateLimit, *, now: datetime
+) -> tuple[str, int]:
+    bucket = f"redeem:{client_address or 'unknown'}"
+    window_ms = limit.window * 1000
+    window_start = to_ms(now) - to_ms(now) % window_ms
+    hits = await store.rate_limits.hit(bucket, window_start)
+    if hits == 1:  # this address starts a window: sweep buckets no window can still use
+        await store.rate_limits.prune(window_start - window_ms)
+    if hits > limit.attempts:
+        retry_after = -(-(window_start + window_ms - to_ms(now)) // 1000)
+        log.warning("redemptions from %s over the limit", client_address or "unknown")
+        raise TooManyRequests(max(1, retry_after))
+    return bucket, window_start
+
+
+async def _redeem(
+    store: Store,
+    ticket: str,
+    now: datetime,
+    issuer: str,
+    client_address: str | None,
+    user_agent: str | None,
+) -> Redemption:
+    view = await preview(store, ticket, now=now)
+    if view.unusable is not None:
+        raise view.unusable
+    assert view.user is not None  # usable implies a live user
+    key = await signing.current(store, view.token.instance_id, now=now)
+    session = sessions.prepare(
+        view.token, view.settings, now=now, client_address=client_address, user_agent=user_agent
+    )
+    started = await store.sessions.start_with_ticket(view.token.token_hash, session, now=now)
+    if started is None:
+        token = await store.tokens.by_hash(view.token.token_hash) or view.token
+        user = await store.users.get(token.instance_id, token.user_id)
+        raise await _why_unusable(store, token, user, now=now) or SignInTokenCannotBeUsed()
+    token, session = started
+    log.info("sign-in token %s redeemed: session %s for %s", token.id, session.id, token.user_id)
+    jwt = signing.sign_session_token(key, session, issuer=issuer, now=now)
+    return Redemption(token, view.user, view.settings, session, jwt)

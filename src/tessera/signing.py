@@ -1,0 +1,147 @@
+"""Session-token signing keys: create, publish (JWKS), rotate, sign. No HTTP, no SQL.
+
+Each instance has one current key; RS256 (what Clerk's own ``verifyToken`` accepts) unless
+the instance selects EdDSA. Its id is the JWT's ``kid``. :func:`rotate` retires the current
+key and keeps its public half in the JWKS until every token it signed has expired: a session
+token lives as long as its session (``exp`` = the session's ``expire_at``), so that is the
+later of "now + the instance's session lifetime" and the last expiry of any session so far.
+
+Private keys never appear in a log, a response, an exception or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
+
+from tessera import ids
+from tessera.errors import NotFound, ParamInvalid
+from tessera.models import Session, SigningAlgorithm, SigningKey
+from tessera.store import Store, UniqueViolation
+
+__all__ = ["ALGORITHMS", "current", "generate", "jwks", "rotate", "sign_session_token"]
+
+log = logging.getLogger(__name__)
+ALGORITHMS: tuple[SigningAlgorithm, ...] = ("RS256", "EdDSA")
+RSA_BITS = 2048
+
+
+def generate(instance_id: str, algorithm: SigningAlgorithm, *, now: datetime) -> SigningKey:
+    """A fresh key pair (CPU-bound: RSA takes tens of milliseconds)."""
+    private: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    if algorithm == "RS256":
+        private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+        public_jwk: dict[str, Any] = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    elif algorithm == "EdDSA":
+        private = ed25519.Ed25519PrivateKey.generate()
+        public_jwk = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    else:
+        raise ParamInvalid("signing_algorithm", "it must be RS256 or EdDSA")
+    kid = ids.new_id("jwk", now)
+    public_jwk.update(kid=kid, alg=algorithm, use="sig")
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return SigningKey(
+        id=kid,
+        instance_id=instance_id,
+        algorithm=algorithm,
+        status="current",
+        public_jwk=public_jwk,
+        private_pem=pem,
+        created_at=now,
+    )
+
+
+async def current(store: Store, instance_id: str, *, now: datetime) -> SigningKey:
+    """The instance's current key, made on first use. Two nodes racing to make it both end
+    up with the one that the unique index let in."""
+    key = await store.signing_keys.current(instance_id)
+    if key is not None:
+        return key
+    settings = await store.instances.settings(instance_id)
+    if settings is None:
+        raise NotFound(f"No instance was found with id {instance_id}")
+    fresh = await asyncio.to_thread(generate, instance_id, settings.signing_algorithm, now=now)
+    try:
+        await store.signing_keys.insert_current(fresh)
+    except UniqueViolation:
+        key = await store.signing_keys.current(instance_id)
+        if key is None:  # pragma: no cover - the winner cannot vanish without a rotation
+            raise
+        return key
+    log.info("created signing key %s (%s) for %s", fresh.id, fresh.algorithm, instance_id)
+    return fresh
+
+
+async def rotate(
+    store: Store,
+    instance_id: str,
+    *,
+    now: datetime,
+    algorithm: SigningAlgorithm | None = None,
+) -> SigningKey:
+    """Make a new current key (of ``algorithm``, or the instance's setting) and retire the old
+    one, still published until every token it signed has expired. The new key."""
+    settings = await store.instances.settings(instance_id)
+    if settings is None:
+        raise NotFound(f"No instance was found with id {instance_id}")
+    if algorithm is not None and algorithm != settings.signing_algorithm:
+        if algorithm not in ALGORITHMS:
+            raise ParamInvalid("signing_algorithm", "it must be RS256 or EdDSA")
+        await store.instances.update_settings(instance_id, {"signing_algorithm": algorithm})
+    fresh = await asyncio.to_thread(
+        generate, instance_id, algorithm or settings.signing_algorithm, now=now
+    )
+    last_expiry = await store.sessions.latest_expiry(instance_id)
+    publish_until = now + timedelta(seconds=settings.session_lifetime)
+    if last_expiry is not None and last_expiry > publish_until:
+        publish_until = last_expiry
+    await store.signing_keys.rotate(fresh, now=now, publish_until=publish_until)
+    log.info("rotated the signing key of %s: now %s (%s)", instance_id, fresh.id, fresh.algorithm)
+    return fresh
+
+
+async def jwks(store: Store, instance_id: str, *, now: datetime) -> dict[str, Any]:
+    """The instance's JSON Web Key Set: the current key first, then retired keys still
+    verifying tokens. Makes the first key if there is none, so verifiers never cache an
+    empty set."""
+    await current(store, instance_id, now=now)
+    keys = await store.signing_keys.published(instance_id, now=now)
+    keys.sort(key=lambda k: k.status != "current")
+    return {"keys": [k.public_jwk for k in keys]}
+
+
+def sign_session_token(key: SigningKey, session: Session, *, issuer: str, now: datetime) -> str:
+    """The session's token: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp``; ``kid`` in
+    the header. It expires with the session."""
+    issued = int(now.timestamp())
+    claims = {
+        "sub": session.user_id,
+        "sid": session.id,
+        "iss": issuer,
+        "iat": issued,
+        "nbf": issued,
+        "exp": int(session.expire_at.timestamp()),
+    }
+    return jwt.encode(
+        claims, _private_key(key.private_pem), algorithm=key.algorithm, headers={"kid": key.id}
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _private_key(pem: str) -> Any:
+    """The parsed key (parsing an RSA key costs milliseconds; the PEM is immutable per kid)."""
+    if not pem:
+        raise RuntimeError("a retired signing key cannot sign")
+    return serialization.load_pem_private_key(pem.encode(), password=None)
