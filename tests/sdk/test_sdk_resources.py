@@ -51,7 +51,7 @@ def assert_info(info: Any, data_type: type) -> Any:
 async def test_async_methods_are_coroutine_functions_with_the_sync_names(server: Running) -> None:
     """Both clients offer the same method names; the async ones are coroutine functions."""
     sync, aio = tessera.Client(server.secret_key), tessera.AsyncClient(server.secret_key)
-    for resource in ("sign_in_tokens", "users"):
+    for resource in ("sign_in_tokens", "users", "sessions", "sign_ins"):
         names = [n for n in dir(getattr(sync, resource)) if not n.startswith("_")]
         assert names == [n for n in dir(getattr(aio, resource)) if not n.startswith("_")]
         for name in names:
@@ -59,6 +59,11 @@ async def test_async_methods_are_coroutine_functions_with_the_sync_names(server:
             assert not inspect.iscoroutinefunction(getattr(getattr(sync, resource), name))
             assert getattr(getattr(sync, resource), name).__doc__
     assert len([n for n in dir(sync.users) if not n.startswith("_")]) == 14
+    assert len([n for n in dir(sync.sessions) if not n.startswith("_")]) == 6
+    assert [n for n in dir(aio.sign_ins) if not n.startswith("_")] == [
+        "sign_in_with_ticket",
+        "sign_in_with_ticket_with_http_info",
+    ]
     sync.close()
     await aio.aclose()
 

@@ -20,6 +20,8 @@ PUBLIC = {
     "ServerError", "ApiConnectionError", "ApiTimeoutError", "ErrorDetail",
     "CreateSignInTokenRequest", "CreateUserRequest", "UpdateUserRequest", "SignInToken",
     "SignInTokenList", "SignInTokenRevocation", "User", "EmailAddress", "DeletedObject",
+    "Session", "SessionActivity", "SignInResult", "SignInAttempt", "SignInClient",
+    "ClientSession", "SessionToken",
 }  # fmt: skip
 SERVER = ("starlette", "uvicorn", "orjson", "cryptography", "tessera.api", "tessera.store")
 
@@ -71,11 +73,14 @@ def test_configure_refuses_a_key_that_is_not_a_secret_key(
 def test_sdk_uses_the_environment_until_configure_is_called(
     server: Running, monkeypatch: pytest.MonkeyPatch, default_client: None
 ) -> None:
-    """Without configure, SDK reads TESSERA_SECRET_KEY and TESSERA_API_URL; configure wins."""
+    """Without configure, SDK reads TESSERA_SECRET_KEY and TESSERA_API_URL (for every
+    resource); configure wins."""
     monkeypatch.setattr("tessera.sdk.default._client", None)
     monkeypatch.setenv("TESSERA_SECRET_KEY", server.secret_key)
     monkeypatch.setenv("TESSERA_API_URL", server.api_url)
     assert tessera.SDK.users.get_user_list() == []
+    assert tessera.SDK.sessions.get_session_list() == []
+    assert tessera.SDK.sign_ins is tessera.SDK.client.sign_ins
     assert str(tessera.SDK.client.config.base_url) == server.api_url + "/"
     client = tessera.configure(server.secret_key, "http://127.0.0.1:9/v1")
     assert tessera.SDK.client is client

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tessera.cli import records, server, tokens
+from tessera.cli import records, server, signing_keys, tokens
 from tessera.cli.base import add_connection_options, finish_commands
 from tessera.cli.output import (
     EXIT_FAILED,
@@ -26,8 +26,8 @@ from tessera.cli.output import (
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 # The command groups, in the order `tessera --help` lists them. A new group is a module with
-# `register(commands)` added here (for example `signing_keys` for `tessera signing-keys rotate`).
-GROUPS = (server, records, tokens)
+# `register(commands)` added here.
+GROUPS = (server, records, tokens, signing_keys)
 
 EPILOG = """\
 exit codes:

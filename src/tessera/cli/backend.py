@@ -9,21 +9,21 @@ the server. :func:`open_backend` picks one from the command line and the environ
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from tessera import keys, tokens, users
+from tessera import keys, signing, tokens, users
 from tessera.api import shapes
 from tessera.cli.output import UsageError
 from tessera.clock import system_clock, to_ms
 from tessera.config import Settings
-from tessera.models import ApiKey, Instance
+from tessera.models import ApiKey, Instance, SigningKey
 from tessera.store import Store
 
-__all__ = ["Backend", "DirectBackend", "Json", "open_backend"]
+__all__ = ["Backend", "DirectBackend", "Json", "open_backend", "signing_key_shape"]
 
 Json = dict[str, Any]
 
@@ -52,6 +52,8 @@ class Backend(Protocol):
     async def get_token(self, token_id: str) -> Json: ...
     async def revoke_token(self, token_id: str) -> Json: ...
     async def revoke_all_tokens(self, user_id: str) -> Json: ...
+    async def rotate_signing_key(self, algorithm: str | None) -> Json: ...
+    async def list_signing_keys(self) -> list[Json]: ...
     async def close(self) -> None: ...
 
 
@@ -75,8 +77,23 @@ def key_shape(key: ApiKey, secret: str | None = None) -> Json:
     return body
 
 
-def _takes_redirect_url() -> bool:
-    return "redirect_url" in inspect.signature(tokens.create).parameters
+def signing_key_shape(key: SigningKey, *, now: datetime) -> Json:
+    """A signing key as shown: its public half and dates, never the private key."""
+    published = key.status == "current" or (
+        key.publish_until is not None and key.publish_until > now
+    )
+    return {
+        "object": "signing_key",
+        "id": key.id,
+        "instance_id": key.instance_id,
+        "algorithm": key.algorithm,
+        "status": key.status,
+        "published": published,
+        "public_jwk": key.public_jwk,
+        "created_at": to_ms(key.created_at),
+        "retired_at": None if key.retired_at is None else to_ms(key.retired_at),
+        "publish_until": None if key.publish_until is None else to_ms(key.publish_until),
+    }
 
 
 class DirectBackend:
@@ -159,13 +176,6 @@ class DirectBackend:
     async def create_token(
         self, user_id: str, *, expires_in_seconds: int | None, redirect_url: str | None
     ) -> Json:
-        extra: Json = {}
-        if redirect_url is not None:
-            if not _takes_redirect_url():
-                raise UsageError(
-                    "--redirect-url needs a Tessera whose tokens carry a redirect URL."
-                )
-            extra["redirect_url"] = redirect_url
         token, ticket = await tokens.create(
             self.store,
             await self.instance(),
@@ -173,7 +183,7 @@ class DirectBackend:
             expires_in_seconds=expires_in_seconds,
             max_lifetime=self.settings.max_token_lifetime,
             now=system_clock(),
-            **extra,
+            redirect_url=redirect_url,
         )
         self._check_public_url()
         url = tokens.link(self.settings.public_url, ticket)
@@ -210,6 +220,18 @@ class DirectBackend:
             self.store, instance_id, user_id, now=system_clock()
         )
         return {"object": "sign_in_token_revocation", "user_id": user_id, "revoked_count": count}
+
+    async def rotate_signing_key(self, algorithm: str | None) -> Json:
+        if algorithm is not None and algorithm not in signing.ALGORITHMS:
+            raise UsageError("--algorithm must be RS256 or EdDSA.")
+        now = system_clock()
+        key = await signing.rotate(self.store, await self.instance(), now=now, algorithm=algorithm)
+        return signing_key_shape(key, now=now)
+
+    async def list_signing_keys(self) -> list[Json]:
+        now = system_clock()
+        found = await self.store.signing_keys.all(await self.instance())
+        return [signing_key_shape(k, now=now) for k in found]
 
     async def close(self) -> None:
         await self.store.close()

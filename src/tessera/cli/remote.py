@@ -3,8 +3,9 @@
 Each request is the SDK's own description of the call (``tessera.sdk.calls``), sent by its
 asyncio transport with its retries, Idempotency-Keys and error classes; only the parsing is
 left out, because the CLI prints the API's JSON objects as they come (the same objects direct
-mode builds). Instances and secret keys are not on the wire API (a key must not mint keys or
-tenants), so those commands need ``--database-url``.
+mode builds). Instances, secret keys and signing keys are not on the wire API (a secret key
+must not mint keys or tenants, nor replace the keys that sign sessions), so those commands
+need ``--database-url``.
 """
 
 from __future__ import annotations
@@ -146,6 +147,12 @@ class ApiBackend:
         result: Json = await self._send(calls.revoke_user_sign_in_tokens(user_id))
         return result
 
+    async def rotate_signing_key(self, algorithm: str | None) -> Json:
+        _database_only("signing-keys")
+
+    async def list_signing_keys(self) -> list[Json]:
+        _database_only("signing-keys")
+
     async def close(self) -> None:
         await self._http.aclose()
 
@@ -153,5 +160,5 @@ class ApiBackend:
 def _database_only(group: str) -> NoReturn:
     raise UsageError(
         f"`tessera {group}` works on the database only: use --database-url "
-        "(the HTTP API manages users and sign-in tokens, not instances or keys)."
+        "(the HTTP API manages users, sign-in tokens and sessions, not instances or keys)."
     )

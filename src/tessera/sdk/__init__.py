@@ -34,6 +34,15 @@ from tessera.sdk.models import (
     User,
 )
 from tessera.sdk.protocol import Retries
+from tessera.sdk.session_models import (
+    ClientSession,
+    Session,
+    SessionActivity,
+    SessionToken,
+    SignInAttempt,
+    SignInClient,
+    SignInResult,
+)
 
 __all__ = [
     "SDK",
@@ -45,6 +54,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "ClientSession",
     "ConflictError",
     "CreateSignInTokenRequest",
     "CreateUserRequest",
@@ -56,6 +66,12 @@ __all__ = [
     "RateLimitError",
     "Retries",
     "ServerError",
+    "Session",
+    "SessionActivity",
+    "SessionToken",
+    "SignInAttempt",
+    "SignInClient",
+    "SignInResult",
     "SignInToken",
     "SignInTokenList",
     "SignInTokenRevocation",

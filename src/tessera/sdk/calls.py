@@ -22,18 +22,23 @@ from tessera.sdk.models import (
     User,
 )
 from tessera.sdk.protocol import Call
+from tessera.sdk.session_models import Session, SignInResult
 
 __all__ = [
     "ban_user",
     "create_sign_in_token",
     "create_user",
     "delete_user",
+    "get_session",
+    "get_session_list",
     "get_sign_in_token",
     "get_sign_in_token_list",
     "get_user",
     "get_user_list",
+    "revoke_session",
     "revoke_sign_in_token",
     "revoke_user_sign_in_tokens",
+    "sign_in_with_ticket",
     "unban_user",
     "update_user",
 ]
@@ -56,6 +61,12 @@ def _users(data: Any) -> list[User]:
     if not isinstance(data, list):
         raise ValueError("expected a JSON array of users")
     return [User.from_json(item) for item in data]
+
+
+def _sessions(data: Any) -> list[Session]:
+    if not isinstance(data, list):
+        raise ValueError("expected a JSON array of sessions")
+    return [Session.from_json(item) for item in data]
 
 
 # --- sign-in tokens -------------------------------------------------------------------------
@@ -162,3 +173,45 @@ def ban_user(user_id: str) -> Call[User]:
 def unban_user(user_id: str) -> Call[User]:
     """Lift a user's ban."""
     return Call("POST", f"users/{_id(user_id)}/unban", User.from_json)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def get_session_list(
+    *,
+    user_id: str | None = None,
+    client_id: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Call[list[Session]]:
+    """A page of sessions, newest first, optionally of one user or client and in one status
+    (active, revoked, ended or expired)."""
+    named = (("user_id", user_id), ("client_id", client_id), ("status", status))
+    query: list[tuple[str, str | int]] = [(n, v) for n, v in named if v is not None]
+    return Call("GET", "sessions", _sessions, query=query + _page(limit, offset))
+
+
+def get_session(session_id: str) -> Call[Session]:
+    """A session by id: how to learn at once that it was revoked (its token cannot say)."""
+    return Call("GET", f"sessions/{_id(session_id)}", Session.from_json)
+
+
+def revoke_session(session_id: str) -> Call[Session]:
+    """Revoke an active session; BadRequestError (``session_cannot_be_revoked_code``) if it
+    is not active any more."""
+    return Call("POST", f"sessions/{_id(session_id)}/revoke", Session.from_json)
+
+
+# --- sign-ins (the Frontend API) ------------------------------------------------------------
+
+
+def sign_in_with_ticket(ticket: str) -> Call[SignInResult]:
+    """Redeem a ticket (``tsit_…``, the ``__clerk_ticket`` of a link) into a new session:
+    ``result.session_id`` and ``result.session_token`` (a JWT). The ticket is the credential,
+    so the secret key is not sent. A refused ticket raises BadRequestError with Clerk's code
+    (``sign_in_token_already_used_code``, ``ticket_expired_code``, …); too many failures from
+    one address, RateLimitError. Not retried once sent: a redeemed ticket is spent."""
+    body = {"strategy": "ticket", "ticket": ticket}
+    return Call("POST", "client/sign_ins", SignInResult.from_json, body=body, sends_key=False)

@@ -11,7 +11,7 @@ from typing import Self
 import httpx
 
 from tessera.sdk.protocol import Config, Retries
-from tessera.sdk.resources import SignInTokens, Users
+from tessera.sdk.resources import Sessions, SignIns, SignInTokens, Users
 from tessera.sdk.transport import AsyncTransport, SyncTransport
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client"]
@@ -42,6 +42,8 @@ class Client:
         transport = SyncTransport(self._http, self.config)
         self.sign_in_tokens: SignInTokens[SyncTransport] = SignInTokens(transport)
         self.users: Users[SyncTransport] = Users(transport)
+        self.sessions: Sessions[SyncTransport] = Sessions(transport)
+        self.sign_ins: SignIns[SyncTransport] = SignIns(transport)
 
     def close(self) -> None:
         """Close the connections this client keeps open."""
@@ -81,6 +83,8 @@ class AsyncClient:
         transport = AsyncTransport(self._http, self.config)
         self.sign_in_tokens: SignInTokens[AsyncTransport] = SignInTokens(transport)
         self.users: Users[AsyncTransport] = Users(transport)
+        self.sessions: Sessions[AsyncTransport] = Sessions(transport)
+        self.sign_ins: SignIns[AsyncTransport] = SignIns(transport)
 
     async def aclose(self) -> None:
         """Close the connections this client keeps open."""

@@ -13,7 +13,7 @@ import httpx
 
 from tessera.sdk.client import _DEFAULT_RETRIES, DEFAULT_TIMEOUT, Client
 from tessera.sdk.protocol import Retries
-from tessera.sdk.resources import SignInTokens, Users
+from tessera.sdk.resources import Sessions, SignIns, SignInTokens, Users
 from tessera.sdk.transport import SyncTransport
 
 __all__ = ["SDK", "DefaultClient", "configure"]
@@ -63,6 +63,16 @@ class DefaultClient:
     def users(self) -> Users[SyncTransport]:
         """Users: create, get, list, update, delete, ban, unban."""
         return _current().users
+
+    @property
+    def sessions(self) -> Sessions[SyncTransport]:
+        """Sessions: list, get, revoke."""
+        return _current().sessions
+
+    @property
+    def sign_ins(self) -> SignIns[SyncTransport]:
+        """Ticket sign-ins: redeem a ticket into a session (the key is not sent)."""
+        return _current().sign_ins
 
     @property
     def client(self) -> Client:

@@ -135,10 +135,15 @@ class RequestModel:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CreateSignInTokenRequest(RequestModel):
-    """Body of ``create_sign_in_token``: whose token, and how long it lives (default 30 days)."""
+    """Body of ``create_sign_in_token``: whose token, and how long it lives (default 30 days).
+
+    ``redirect_url`` (a Tessera field, sent only when given) is where the link's Continue
+    lands; it must be on the instance's allowed redirect URLs, or the create is refused (422).
+    """
 
     user_id: str
     expires_in_seconds: int | None = DEFAULT_EXPIRES_IN_SECONDS
+    redirect_url: str | Unset = UNSET
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -60,7 +60,8 @@ class Call(Generic[T]):
     """One API operation, described once: what to send and how to read the answer.
 
     ``creates`` marks a create: it carries an Idempotency-Key (the same on every retry), which
-    makes it as safe to retry as a GET.
+    makes it as safe to retry as a GET. ``sends_key=False`` marks a call that needs no secret
+    key (a ticket sign-in, whose ticket is the credential): the key is then not sent at all.
     """
 
     method: str
@@ -70,6 +71,7 @@ class Call(Generic[T]):
     body: Mapping[str, Any] | None = None
     creates: bool = False
     idempotency_key: str | None = None
+    sends_key: bool = True
 
     @property
     def safe_to_retry(self) -> bool:
@@ -151,11 +153,9 @@ Exchange = Generator[Send | Sleep, Outcome, HttpInfo[T]]
 def build_request(call: Call[Any], config: Config) -> httpx.Request:
     from tessera import __version__
 
-    headers = {
-        "Authorization": f"Bearer {config.secret_key}",
-        "Accept": "application/json",
-        "User-Agent": f"tessera-python/{__version__}",
-    }
+    headers = {"Accept": "application/json", "User-Agent": f"tessera-python/{__version__}"}
+    if call.sends_key:
+        headers["Authorization"] = f"Bearer {config.secret_key}"
     if call.creates:
         headers["Idempotency-Key"] = call.idempotency_key or str(uuid.uuid4())
     return httpx.Request(

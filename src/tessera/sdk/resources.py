@@ -1,4 +1,5 @@
-"""The resources, ``sign_in_tokens`` and ``users``, shared by both clients.
+"""The resources, ``sign_in_tokens``, ``users``, ``sessions`` and ``sign_ins``, shared by
+both clients.
 
 Each method is declared once, from its description in :mod:`tessera.sdk.calls`:
 ``operation(calls.get_user)`` is ``get_user`` on the resource and ``with_http_info(…)`` its
@@ -15,7 +16,15 @@ from tessera.sdk import calls
 from tessera.sdk.protocol import Call, HttpInfo
 from tessera.sdk.transport import AsyncTransport, SyncTransport
 
-__all__ = ["Resource", "SignInTokens", "Users", "operation", "with_http_info"]
+__all__ = [
+    "Resource",
+    "Sessions",
+    "SignInTokens",
+    "SignIns",
+    "Users",
+    "operation",
+    "with_http_info",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -105,3 +114,27 @@ class Users(Resource[Tr]):
     ban_user_with_http_info = with_http_info(calls.ban_user)
     unban_user = operation(calls.unban_user)
     unban_user_with_http_info = with_http_info(calls.unban_user)
+
+
+class Sessions(Resource[Tr]):
+    """``/sessions``: list, get and revoke the sessions that redeemed tickets started."""
+
+    get_session_list = operation(calls.get_session_list)
+    get_session_list_with_http_info = with_http_info(calls.get_session_list)
+    get_session = operation(calls.get_session)
+    get_session_with_http_info = with_http_info(calls.get_session)
+    revoke_session = operation(calls.revoke_session)
+    revoke_session_with_http_info = with_http_info(calls.revoke_session)
+
+
+class SignIns(Resource[Tr]):
+    """``/client/sign_ins``: the one Frontend API call, redeeming a ticket into a session.
+
+    It is a resource of its own, not a ``sessions`` method, because it is not the Backend
+    API: it needs no secret key (the ticket is the credential, and the key is not sent) and
+    Clerk's Backend SDKs have no such call. It is still a resource, so that it has its twin,
+    the transport, the error classes and the retry rules of every other method.
+    """
+
+    sign_in_with_ticket = operation(calls.sign_in_with_ticket)
+    sign_in_with_ticket_with_http_info = with_http_info(calls.sign_in_with_ticket)

@@ -78,6 +78,15 @@ class SigningKeys:
         )
         return [_key(r) for r in rows]
 
+    async def all(self, instance_id: str) -> list[SigningKey]:
+        """Every key the instance has had, newest first (for the operator's listing)."""
+        rows = await self._db.fetchall(
+            f"SELECT {COLUMNS} FROM signing_keys WHERE instance_id = ? "
+            "ORDER BY created_at DESC, id DESC",
+            instance_id,
+        )
+        return [_key(r) for r in rows]
+
 
 async def _insert(db: Database, key: SigningKey) -> None:
     await db.execute(
