@@ -47,7 +47,7 @@ async def open_store(url: str, **options: int) -> Store:
         return Store(await SQLiteDatabase.open(url))
     if scheme in ("postgresql", "postgres"):
         try:
-            from tessera.store.postgres import PostgresDatabase  # type: ignore[import-not-found]
+            from tessera.store.postgres import PostgresDatabase
         except ImportError as exc:
             raise ConfigError(
                 "PostgreSQL needs the driver: pip install 'tessera[postgres]'."
