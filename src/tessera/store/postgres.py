@@ -140,6 +140,12 @@ class PostgresDatabase(_Statements):
         super().__init__(pool)
         self._pool = pool
 
+    @property
+    def pool_size(self) -> int:
+        """The most connections this process opens to the database."""
+        size: int = self._pool.get_max_size()
+        return size
+
     @classmethod
     async def open(cls, url: str, **options: int) -> PostgresDatabase:
         """Connect, then migrate under the advisory lock (another node may be doing the same)."""
