@@ -30,15 +30,26 @@ def postgres_run() -> Iterator[PostgresRun]:
         run.drop()
 
 
-@pytest.fixture(params=KINDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database for one test: a SQLite file, then a PostgreSQL schema."""
+def _database(request: pytest.FixtureRequest, tmp_path: Path, *, fresh: bool) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tessera.db'}"
         return
     run: PostgresRun = request.getfixturevalue("postgres_run")
-    with run.schema() as url:
+    with run.schema(fresh=fresh) as url:
         yield url
+
+
+@pytest.fixture(params=KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no rows, for one test: a new SQLite file, or a PostgreSQL schema of
+    this run's database (perhaps already migrated: see databases.py)."""
+    yield from _database(request, tmp_path, fresh=False)
+
+
+@pytest.fixture(params=KINDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no one has touched, not even to migrate it: a new SQLite file or schema."""
+    yield from _database(request, tmp_path, fresh=True)
 
 
 @pytest.fixture

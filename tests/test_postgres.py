@@ -21,7 +21,7 @@ def pg_url(postgres_run: PostgresRun) -> Iterator[str]:
     """An empty PostgreSQL schema (these tests are about PostgreSQL alone)."""
     if "postgresql" not in KINDS:
         pytest.skip("TESSERA_TEST_DATABASES leaves PostgreSQL out")
-    with postgres_run.schema() as url:
+    with postgres_run.schema(fresh=True) as url:
         yield url
 
 
@@ -95,8 +95,10 @@ async def test_the_tables_live_in_the_schema_the_url_names(pg_url: str) -> None:
     store = await open_store(pg_url)
     try:
         row = await store.db.fetchone(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name = ?",
+            "SELECT table_schema FROM information_schema.tables "
+            "WHERE table_name = ? AND table_schema IN (?, 'public')",
             "sign_in_tokens",
+            schema_of(pg_url),
         )
     finally:
         await store.close()
