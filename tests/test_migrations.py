@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
 from servers import free_port
-from tessera import cli
+from tessera import cli, keys
 from tessera.store import SchemaTooNew, open_store
 from tessera.store.database import migrations
 
@@ -45,30 +46,60 @@ async def test_reopening_a_migrated_database_applies_nothing_again(empty_databas
     assert await versions(empty_database_url) == first
 
 
-def test_two_nodes_opening_an_empty_database_at_once_both_succeed(empty_database_url: str) -> None:
-    """Two processes' stores opening (and migrating) the same empty database at the same
-    moment both open it, and every migration is applied once."""
-    barrier = threading.Barrier(2)
+def first_start_at_once(database_url: str, secret_key: str, nodes: int) -> None:
+    """``nodes`` threads, each opening its own store on the database and bootstrapping it
+    with ``secret_key`` at the same moment, as nodes started together do."""
+    barrier = threading.Barrier(nodes)
     failures: list[BaseException] = []
 
-    async def open_and_close() -> None:
+    async def start() -> None:
         barrier.wait(30)
-        store = await open_store(empty_database_url)
-        await store.close()
+        store = await open_store(database_url)
+        try:
+            await keys.bootstrap(store, secret_key, now=datetime.now(UTC))
+        finally:
+            await store.close()
 
     def node() -> None:
         try:
-            asyncio.run(open_and_close())
+            asyncio.run(start())
         except BaseException as exc:
             failures.append(exc)
 
-    nodes = [threading.Thread(target=node) for _ in range(2)]
-    for thread in nodes:
+    threads = [threading.Thread(target=node) for _ in range(nodes)]
+    for thread in threads:
         thread.start()
-    for thread in nodes:
+    for thread in threads:
         thread.join(60)
     assert failures == []
+
+
+def test_nodes_starting_on_an_empty_database_at_once_migrate_it_once(
+    empty_database_url: str,
+) -> None:
+    """Three nodes opening (and migrating) one empty database at the same moment all start,
+    and every migration is applied once."""
+    first_start_at_once(empty_database_url, keys.new_secret_key(), 3)
     assert asyncio.run(versions(empty_database_url)) == [v for v, _ in migrations()]
+
+
+def test_nodes_starting_at_once_make_one_default_instance_their_key_opens(
+    empty_database_url: str,
+) -> None:
+    """Three nodes bootstrapping one empty database with one secret key at the same moment
+    make a single default instance, and the key opens it."""
+    secret = keys.new_secret_key()
+    first_start_at_once(empty_database_url, secret, 3)
+
+    async def check() -> None:
+        store = await open_store(empty_database_url)
+        try:
+            [instance] = await store.instances.all()
+            assert await keys.authenticate(store, secret) == instance.id
+        finally:
+            await store.close()
+
+    asyncio.run(check())
 
 
 async def test_a_schema_newer_than_this_code_is_refused_with_a_sentence(

@@ -13,7 +13,7 @@ from databases import KINDS, PostgresRun
 from tessera.errors import ConfigError
 from tessera.store import UniqueViolation, open_store
 from tessera.store.database import migrations
-from tessera.store.postgres import MIGRATION_LOCK, PostgresDatabase, numbered, split_url
+from tessera.store.postgres import SETUP_LOCK, PostgresDatabase, numbered, split_url
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ async def test_nodes_starting_together_migrate_one_after_the_other(pg_url: str) 
     holder = await asyncpg.connect(run_db)
     try:
         key = await holder.fetchval("SELECT hashtext($1)", schema_of(pg_url))
-        await holder.execute("SELECT pg_advisory_lock($1, $2)", MIGRATION_LOCK, key)
+        await holder.execute("SELECT pg_advisory_lock($1, $2)", SETUP_LOCK, key)
         openers = [asyncio.create_task(open_store(pg_url)) for _ in range(2)]
         waiting = (
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
@@ -155,7 +155,7 @@ async def test_nodes_starting_together_migrate_one_after_the_other(pg_url: str) 
             await asyncio.sleep(0.01)
         tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1"
         assert await holder.fetchval(tables, schema_of(pg_url)) == 0
-        await holder.execute("SELECT pg_advisory_unlock($1, $2)", MIGRATION_LOCK, key)
+        await holder.execute("SELECT pg_advisory_unlock($1, $2)", SETUP_LOCK, key)
         stores = await asyncio.gather(*openers)
         rows = await stores[0].db.fetchall("SELECT version FROM schema_migrations ORDER BY version")
         assert [r[0] for r in rows] == [v for v, _ in migrations()]

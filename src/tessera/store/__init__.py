@@ -8,6 +8,9 @@ see ``ARCHITECTURE.md`` for the list.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from tessera.errors import ConfigError
 from tessera.store.database import Database, SchemaTooNew, UniqueViolation
 from tessera.store.idempotency import IdempotencyKeys
@@ -33,6 +36,13 @@ class Store:
         self.sessions = Sessions(db)
         self.signing_keys = SigningKeys(db)
         self.rate_limits = RateLimits(db)
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[Store]:
+        """This store inside a transaction that keeps out every other process's exclusive
+        transaction: first-start setup that reads, then creates what it did not find."""
+        async with self.db.transaction(exclusive=True) as tx:
+            yield Store(tx)
 
     async def close(self) -> None:
         await self.db.close()

@@ -35,12 +35,13 @@ import asyncpg
 from tessera.errors import ConfigError
 from tessera.store.database import Database, Row, UniqueViolation, apply_migrations, split_script
 
-__all__ = ["DEFAULT_POOL_SIZE", "MIGRATION_LOCK", "PostgresDatabase", "numbered", "split_url"]
+__all__ = ["DEFAULT_POOL_SIZE", "SETUP_LOCK", "PostgresDatabase", "numbered", "split_url"]
 
 DEFAULT_POOL_SIZE = 10
-# First half of the two-part advisory lock key held while migrating ("tess" in ASCII); the
-# second half is a hash of the schema, so databases or schemas never wait on each other.
-MIGRATION_LOCK = 0x74657373
+# First half of the two-part advisory lock key held by exclusive transactions (migrations,
+# first-start setup): "tess" in ASCII. The second half is a hash of the schema, so separate
+# databases or schemas never wait on each other.
+SETUP_LOCK = 0x74657373
 _OWN_OPTIONS = ("pool_size", "statement_cache_size")
 # A quoted literal or identifier ('it''s', "name"), kept whole; a ``?`` anywhere else is a mark.
 _QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
@@ -122,7 +123,7 @@ class _Statements:
 class _InTransaction(_Statements):
     """The :class:`Database` a transaction yields: every statement on its one connection."""
 
-    def transaction(self) -> Any:
+    def transaction(self, *, exclusive: bool = False) -> Any:
         raise RuntimeError("nested transaction")
 
     async def script(self, sql: str) -> None:
@@ -173,20 +174,24 @@ class PostgresDatabase(_Statements):
     async def migrate(self) -> int:
         """Apply pending migrations in one transaction holding the migration lock; the version.
 
-        ``pg_advisory_xact_lock`` makes a second node starting at the same moment wait until
-        the first commits; it then finds the schema current and changes nothing. DDL is
-        transactional in PostgreSQL, so a failed migration leaves no half-made schema.
+        The exclusive transaction's ``pg_advisory_xact_lock`` makes a second node starting at
+        the same moment wait until the first commits; it then finds the schema current and
+        changes nothing. DDL is transactional in PostgreSQL, so a failed migration leaves no
+        half-made schema.
         """
-        async with self.transaction() as tx:
-            await tx.fetchone(
-                "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", MIGRATION_LOCK
-            )
+        async with self.transaction(exclusive=True) as tx:
             return await apply_migrations(tx)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Database]:
+    async def transaction(self, *, exclusive: bool = False) -> AsyncIterator[Database]:
         async with self._pool.acquire() as conn, conn.transaction():
-            yield _InTransaction(conn)
+            tx = _InTransaction(conn)
+            if exclusive:  # released by COMMIT or ROLLBACK
+                await tx.fetchone(
+                    "SELECT pg_advisory_xact_lock(?, hashtext(coalesce(current_schema(), '')))",
+                    SETUP_LOCK,
+                )
+            yield tx
 
     async def script(self, sql: str) -> None:
         async with self.transaction() as tx:
