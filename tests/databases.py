@@ -93,7 +93,7 @@ class PostgresRun:
             name = f"t{next(self._numbers)}"
             self._call(self._conn.execute(f"CREATE SCHEMA {name}"))
         try:
-            yield f"{self.url}?search_path={name}"
+            yield f"{self.url}?search_path={name}&synchronous_commit=off"
         finally:
             if self._call(self._empty(name)):
                 self._clean.append(name)

@@ -157,6 +157,7 @@ class PostgresDatabase(_Statements):
                 min_size=1,
                 max_size=own["pool_size"],
                 statement_cache_size=own.get("statement_cache_size", 100),
+                reset=_keep_session,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise ConfigError(
@@ -199,6 +200,13 @@ class PostgresDatabase(_Statements):
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+async def _keep_session(conn: Any) -> None:
+    """What a connection needs on its way back to the pool: nothing beyond the rollback of an
+    unfinished transaction, which asyncpg always does. Its default adds a round trip
+    (``RESET ALL``, ``UNLISTEN *``, …) after every statement, for session state Tessera
+    never creates: no ``SET``, ``LISTEN``, cursor or session-level advisory lock."""
 
 
 def _where(dsn: str) -> str:
