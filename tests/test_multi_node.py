@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,7 +27,7 @@ from conftest import make_user
 from databases import KINDS, PostgresRun
 from redeeming import session_jwt, verify
 from servers import free_port, serve_process, wait_healthy
-from tessera import keys, signing
+from tessera import keys
 from tessera.store import open_store
 from tessera.store.database import migrations
 
@@ -243,22 +246,19 @@ def test_failed_redemptions_count_against_one_limit_on_both_nodes(nodes: Nodes) 
 def test_a_key_rotated_on_one_node_is_in_both_nodes_jwks(
     nodes: Nodes, a: httpx.Client, b: httpx.Client
 ) -> None:
-    """A rotation run beside node A (on the shared database, as `signing.rotate` does for
-    the operator) shows on both nodes at once: the new key first, the old one still
-    published; B signs new sessions with the new key."""
+    """`tessera signing-keys rotate` run on node A's machine (on the shared database) shows
+    on both nodes at once: the new key first, the old one still published; B signs new
+    sessions with the new key."""
     before = a.get("/v1/jwks").json()["keys"]
-
-    async def rotate() -> str:
-        store = await open_store(nodes.database_url)
-        try:
-            instance = await store.instances.first()
-            assert instance is not None
-            key = await signing.rotate(store, instance.id, now=datetime.now(UTC))
-            return key.id
-        finally:
-            await store.close()
-
-    new_kid = asyncio.run(rotate())
+    rotated = subprocess.run(
+        [sys.executable, "-m", "tessera", "signing-keys", "rotate", "--json"],
+        env={**os.environ, "TESSERA_DATABASE_URL": nodes.database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    new_kid = json.loads(rotated.stdout)["id"]
     for client in (a, b):
         kids = [k["kid"] for k in client.get("/v1/jwks").json()["keys"]]
         assert kids == [new_kid, before[0]["kid"]]
