@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -187,6 +188,19 @@ def spread(
 
 def run(seconds: int, admin_url: str, tickets: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-pg-"))
+    try:
+        results = measure_all(seconds, admin_url, tickets, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report(results, results[0].rps)
+    print(
+        f"\n{seconds} s per figure, wrk 64 connections in all; redeem draws from {tickets} "
+        "fresh tickets per configuration (a non-2xx would be a ticket sent twice)."
+    )
+
+
+def measure_all(seconds: int, admin_url: str, tickets: int, folder: Path) -> list[Result]:
+    """The reference first (every ratio is to it), then each configuration."""
     with reference(free_port()) as ref_url:
         ref = wrk(
             "reference: raw ASGI + 1 SQLite INSERT",
@@ -204,11 +218,7 @@ def run(seconds: int, admin_url: str, tickets: int) -> None:
     with postgres_database(admin_url) as url:
         relaxed = url + "?synchronous_commit=off"
         results += measure("PostgreSQL no commit wait", relaxed, 1, seconds, tickets, folder)
-    report(results, ref.rps)
-    print(
-        f"\n{seconds} s per figure, wrk 64 connections in all; redeem draws from {tickets} "
-        "fresh tickets per configuration (a non-2xx would be a ticket sent twice)."
-    )
+    return results
 
 
 if __name__ == "__main__":
