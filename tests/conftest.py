@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from databases import KINDS, PostgresRun
 from servers import ManualClock, Running, free_port, serve_in_thread
 from tessera import keys
 from tessera.config import Settings
@@ -19,10 +20,36 @@ from tessera.store import Store, open_store
 T = TypeVar("T")
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database for one test: a SQLite file (and PostgreSQL, see store tests)."""
-    return f"sqlite:///{tmp_path / 'tessera.db'}"
+@pytest.fixture(scope="session")
+def postgres_run() -> Iterator[PostgresRun]:
+    """This run's own PostgreSQL database, dropped when the run ends."""
+    run = PostgresRun()
+    try:
+        yield run
+    finally:
+        run.drop()
+
+
+def _database(request: pytest.FixtureRequest, tmp_path: Path, *, fresh: bool) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tessera.db'}"
+        return
+    run: PostgresRun = request.getfixturevalue("postgres_run")
+    with run.schema(fresh=fresh) as url:
+        yield url
+
+
+@pytest.fixture(params=KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no rows, for one test: a new SQLite file, or a PostgreSQL schema of
+    this run's database (perhaps already migrated: see databases.py)."""
+    yield from _database(request, tmp_path, fresh=False)
+
+
+@pytest.fixture(params=KINDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no one has touched, not even to migrate it: a new SQLite file or schema."""
+    yield from _database(request, tmp_path, fresh=True)
 
 
 @pytest.fixture

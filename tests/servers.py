@@ -95,9 +95,10 @@ def serve_in_thread(
 
 @contextmanager
 def serve_process(
-    env: Mapping[str, str], port: int, *args: str, log: Path | None = None
+    env: Mapping[str, str], port: int, *args: str, log: Path | None = None, wait: bool = True
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`tessera serve` as a child process; stopped (SIGTERM, then SIGKILL) when the block ends."""
+    """`tessera serve` as a child process; stopped (SIGTERM, then SIGKILL) when the block ends.
+    Healthy when the block starts, unless ``wait`` is false (to start several at once)."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "tessera", "serve", "--port", str(port), *args],
@@ -106,7 +107,8 @@ def serve_process(
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", proc)
+        if wait:
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield proc
     finally:
         if proc.poll() is None:

@@ -293,6 +293,9 @@ def test_ten_thousand_rows_killed_halfway_and_rerun_give_ten_thousand_links(
 
 
 @pytest.mark.slow
+# The server's side is every create test's, on both databases; this one is about the CLI
+# stopping and resuming, which is the same whatever the server stores in: SQLite only.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_ten_thousand_rows_over_the_api_interrupted_and_rerun(
     server: Running, tmp_path: Path
 ) -> None:

@@ -4,7 +4,6 @@ key reused with another request, nothing kept in clear, one winner among concurr
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import httpx
 
 from conftest import make_user
 from servers import ManualClock, Running
+from snapshot import snapshot
 
 
 def create(api: httpx.Client, body: dict[str, object], key: str | None) -> httpx.Response:
@@ -25,9 +25,7 @@ def token_count(api: httpx.Client, user_id: str) -> int:
 
 
 def rows(server: Running) -> list[tuple[object, ...]]:
-    path = server.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT * FROM idempotency_keys").fetchall()
+    return snapshot(server.database_url)["idempotency_keys"]
 
 
 def test_the_same_key_and_body_get_the_first_response_again(api: httpx.Client) -> None:
@@ -100,7 +98,7 @@ def test_a_failed_create_keeps_nothing(api: httpx.Client, server: Running) -> No
 def test_the_database_holds_neither_the_key_nor_the_ticket(
     api: httpx.Client, server: Running
 ) -> None:
-    """Only the key's SHA-256 and the sealed response are stored: no ticket in the files."""
+    """Only the key's SHA-256 and the sealed response are stored: no ticket in any row or file."""
     user_id = make_user(api)["id"]
     key = "a-key-only-the-caller-knows-0123456789"
     ticket = create(api, {"user_id": user_id}, key).json()["token"]
@@ -108,6 +106,10 @@ def test_the_database_holds_neither_the_key_nor_the_ticket(
     assert key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert status == 200 and len(fingerprint) == 64
     assert ticket not in sealed and ticket.encode().hex() not in sealed
+    stored = repr(snapshot(server.database_url))
+    assert ticket not in stored and key not in stored
+    if not server.database_url.startswith("sqlite:///"):
+        return  # PostgreSQL's files are the server's; every row was read above
     database = Path(server.database_url.removeprefix("sqlite:///"))
     for path in database.parent.glob(database.name + "*"):
         content = path.read_bytes()

@@ -92,23 +92,26 @@ async def bootstrap(
 
     With ``make_key`` and no key given, an instance that has no live key gets a new one,
     returned so that the caller can show it once to the operator. Nothing here logs a secret.
+    Nodes starting together on one empty database take turns (an exclusive transaction), so
+    they make one default instance between them, not one each.
     """
-    instance = await store.instances.first()
-    if instance is None:
-        instance = await create_instance(store, "default", now=now)
-    if secret_key is not None:
-        if await store.instances.key_by_hash(crypto.hash_secret(secret_key)) is None:
-            try:
-                await create_key(store, instance.id, now=now, secret=secret_key)
-            except UniqueViolation:
-                raise ConfigError(
-                    "TESSERA_SECRET_KEY was revoked: unset it, or set a key that is live."
-                ) from None
+    async with store.exclusive() as setup:
+        instance = await setup.instances.first()
+        if instance is None:
+            instance = await create_instance(setup, "default", now=now)
+        if secret_key is not None:
+            if await setup.instances.key_by_hash(crypto.hash_secret(secret_key)) is None:
+                try:
+                    await create_key(setup, instance.id, now=now, secret=secret_key)
+                except UniqueViolation:
+                    raise ConfigError(
+                        "TESSERA_SECRET_KEY was revoked: unset it, or set a key that is live."
+                    ) from None
+            return None
+        if make_key and not await has_live_key(setup, instance.id):
+            _, secret = await create_key(setup, instance.id, now=now)
+            return secret
         return None
-    if make_key and not await has_live_key(store, instance.id):
-        _, secret = await create_key(store, instance.id, now=now)
-        return secret
-    return None
 
 
 async def has_live_key(store: Store, instance_id: str) -> bool:

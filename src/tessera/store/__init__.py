@@ -8,6 +8,9 @@ see ``ARCHITECTURE.md`` for the list.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from tessera.errors import ConfigError
 from tessera.store.database import Database, SchemaTooNew, UniqueViolation
 from tessera.store.idempotency import IdempotencyKeys
@@ -34,6 +37,13 @@ class Store:
         self.signing_keys = SigningKeys(db)
         self.rate_limits = RateLimits(db)
 
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[Store]:
+        """This store inside a transaction that keeps out every other process's exclusive
+        transaction: first-start setup that reads, then creates what it did not find."""
+        async with self.db.transaction(exclusive=True) as tx:
+            yield Store(tx)
+
     async def close(self) -> None:
         await self.db.close()
 
@@ -47,7 +57,7 @@ async def open_store(url: str, **options: int) -> Store:
         return Store(await SQLiteDatabase.open(url))
     if scheme in ("postgresql", "postgres"):
         try:
-            from tessera.store.postgres import PostgresDatabase  # type: ignore[import-not-found]
+            from tessera.store.postgres import PostgresDatabase
         except ImportError as exc:
             raise ConfigError(
                 "PostgreSQL needs the driver: pip install 'tessera[postgres]'."

@@ -49,8 +49,13 @@ class Database(Protocol):
 
     async def fetchall(self, sql: str, *params: Any) -> list[Row]: ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Database]:
-        """A transaction; statements on the yielded database run inside it."""
+    def transaction(self, *, exclusive: bool = False) -> AbstractAsyncContextManager[Database]:
+        """A transaction; statements on the yielded database run inside it.
+
+        ``exclusive`` also keeps out every other process's exclusive transaction (and
+        migration) until this one ends: for setup that reads, then writes what it did not
+        find, such as the first start of several nodes at once.
+        """
 
     async def script(self, sql: str) -> None:
         """Run several ``;``-separated statements (migrations), inside the caller's transaction."""

@@ -8,6 +8,7 @@ write lock serialises them and ``busy_timeout`` makes a writer wait instead of f
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,11 +45,25 @@ class SQLiteDatabase:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=10000")
+        self._use_wal()
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (once per file; it stays so). SQLite answers "locked" at once,
+        without waiting, while another process holds the file, as when several start on a new
+        one together: retry for as long as a writer would wait."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @classmethod
     async def open(cls, url: str) -> SQLiteDatabase:
@@ -76,8 +91,9 @@ class SQLiteDatabase:
         return self._run(sql, params).fetchall()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Database]:
+    async def transaction(self, *, exclusive: bool = False) -> AsyncIterator[Database]:
         # BEGIN IMMEDIATE takes the write lock up front: no upgrade deadlock between workers.
+        # It keeps every other writer out, so every transaction here is already exclusive.
         if self._depth:
             raise RuntimeError("nested transaction")
         self._conn.execute("BEGIN IMMEDIATE")
