@@ -86,9 +86,9 @@ def create_app(
             await ctx.store.close()
 
     routes = (
-        system_routes(ctx)
-        + sign_in_tokens.routes(ctx)
+        sign_in_tokens.routes(ctx)  # the hot routes first: the router tries them in order
         + users.routes(ctx)
+        + system_routes(ctx)
         + tickets.routes(ctx)
         + sessions.routes(ctx)
         + instance.routes(ctx)

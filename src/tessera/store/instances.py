@@ -72,6 +72,14 @@ class Instances:
             to_ms(key.created_at),
         )
 
+    async def instance_for_key(self, key_hash: str) -> tuple[str, str] | None:
+        """``(instance_id, key_hash)`` of the live key with this hash: the per-request check."""
+        row = await self._db.fetchone(
+            "SELECT instance_id, key_hash FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+            key_hash,
+        )
+        return None if row is None else (row[0], row[1])
+
     async def key_by_hash(self, key_hash: str) -> ApiKey | None:
         """The live (unrevoked) key with this hash."""
         row = await self._db.fetchone(

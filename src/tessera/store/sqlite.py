@@ -1,12 +1,20 @@
 """The embedded SQLite database: one connection per process, WAL, no threads.
 
-Every call runs to completion on the event loop's thread without yielding, so no other task
-can interleave with a transaction. Several processes (``--workers N``) share the file; SQLite's
-write lock serialises them and ``busy_timeout`` makes a writer wait instead of failing.
+Reads and transactions run to completion on the event loop's thread without yielding, so no
+other task can interleave with a transaction. Several processes (``--workers N``) share the
+file; SQLite's write lock serialises them and ``busy_timeout`` makes a writer wait instead of
+failing.
+
+Group commit: a single write outside a transaction (a create, a revoke) is queued, and once
+per turn of the event loop every queued write runs in one transaction with one commit. Each
+caller gets its own statement's result (or error) only after that commit, so durability and
+per-statement atomicity are as if each had committed alone, while the commit (most of a
+write's cost) is shared by all the requests that arrived together.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -25,6 +33,8 @@ from tessera.store.database import (
 )
 
 __all__ = ["SQLiteDatabase", "path_from_url"]
+
+_Write = tuple[str, tuple[Any, ...], "asyncio.Future[tuple[int, list[Row]]]"]
 
 
 def path_from_url(url: str) -> str:
@@ -50,6 +60,7 @@ class SQLiteDatabase:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
+        self._queue: list[_Write] = []
 
     def _use_wal(self) -> None:
         """Switch the file to WAL (once per file; it stays so). SQLite answers "locked" at once,
@@ -81,14 +92,58 @@ class SQLiteDatabase:
             raise
 
     async def execute(self, sql: str, *params: Any) -> int:
-        return self._run(sql, params).rowcount
+        count, _ = await self._statement(sql, params)
+        return count
 
     async def fetchone(self, sql: str, *params: Any) -> Row | None:
-        row: Row | None = self._run(sql, params).fetchone()
-        return row
+        _, rows = await self._statement(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, *params: Any) -> list[Row]:
-        return self._run(sql, params).fetchall()
+        _, rows = await self._statement(sql, params)
+        return rows
+
+    async def _statement(self, sql: str, params: tuple[Any, ...]) -> tuple[int, list[Row]]:
+        """Run now (a read, or inside a transaction), or queue a write for the group commit."""
+        if self._depth or sql.lstrip()[:6].upper() == "SELECT":
+            return self._complete(sql, params)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[int, list[Row]]] = loop.create_future()
+        self._queue.append((sql, params, future))
+        if len(self._queue) == 1:
+            loop.call_soon(self._commit_queue, loop)
+        return await future
+
+    def _complete(self, sql: str, params: tuple[Any, ...]) -> tuple[int, list[Row]]:
+        cursor = self._run(sql, params)
+        rows = cursor.fetchall()  # step to the end: RETURNING rows, and the change itself
+        return cursor.rowcount, rows
+
+    def _commit_queue(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._depth:  # a transaction is open (it never yields, but be safe): after it
+            loop.call_soon(self._commit_queue, loop)
+            return
+        batch, self._queue = self._queue, []
+        outcomes: list[tuple[int, list[Row]] | BaseException] = []
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for sql, params, _ in batch:
+                try:  # a failed statement is undone alone; the transaction goes on
+                    outcomes.append(self._complete(sql, params))
+                except Exception as exc:
+                    outcomes.append(exc)
+            self._conn.execute("COMMIT")
+        except Exception as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            outcomes = [exc] * len(batch)
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            if future.cancelled():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     @asynccontextmanager
     async def transaction(self, *, exclusive: bool = False) -> AsyncIterator[Database]:
