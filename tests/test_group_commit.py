@@ -1,0 +1,79 @@
+"""Concurrent single writes share commits, yet each answers as if it had committed alone.
+
+Runs on both databases: on SQLite the writes are grouped into one transaction per turn of
+the event loop; on PostgreSQL each commits on its own. The outcome must be the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from tessera.store import Store, UniqueViolation, open_store
+from tessera.store.sqlite import path_from_url
+from test_store import LATER, a_token, a_user, new_instance
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def test_a_failing_write_among_many_fails_alone(store: Store) -> None:
+    """Of 40 concurrent inserts, the one reusing a token hash fails; the other 39 are stored."""
+    instance = await new_instance(store)
+    user = a_user(instance)
+    await store.users.insert(user)
+    tokens = [a_token(user) for _ in range(40)]
+    tokens[17] = replace(tokens[17], token_hash=tokens[3].token_hash)
+    outcomes = await asyncio.gather(
+        *(store.tokens.insert(t) for t in tokens), return_exceptions=True
+    )
+    failed = [i for i, o in enumerate(outcomes) if isinstance(o, BaseException)]
+    assert len(failed) == 1 and failed[0] in (3, 17)
+    assert isinstance(outcomes[failed[0]], UniqueViolation)
+    assert all(o is True for i, o in enumerate(outcomes) if i not in failed)
+    _, total = await store.tokens.search(instance.id, user_id=None, status=None, limit=1, offset=0)
+    assert total == 39
+
+
+async def test_concurrent_revokes_of_one_token_have_one_winner(store: Store) -> None:
+    """Grouped into one transaction, the conditional revokes still let exactly one win."""
+    instance = await new_instance(store)
+    user = a_user(instance)
+    await store.users.insert(user)
+    token = a_token(user)
+    await store.tokens.insert(token)
+    results = await asyncio.gather(
+        *(store.tokens.revoke(instance.id, token.id, now=LATER) for _ in range(25))
+    )
+    assert sum(r is not None for r in results) == 1
+
+
+async def test_an_answered_write_is_already_committed(store: Store, database_url: str) -> None:
+    """When a write returns, another connection (another process) sees it."""
+    instance = await new_instance(store)
+    user = a_user(instance)
+    await store.users.insert(user)
+    tokens = [a_token(user) for _ in range(10)]
+    assert all(await asyncio.gather(*(store.tokens.insert(t) for t in tokens)))
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(path_from_url(database_url)) as other:
+            (count,) = other.execute("SELECT COUNT(*) FROM sign_in_tokens").fetchone()
+    else:
+        other = await open_store(database_url)
+        try:
+            _, count = await other.tokens.search(
+                instance.id, user_id=None, status=None, limit=1, offset=0
+            )
+        finally:
+            await other.close()
+    assert count == 10
