@@ -35,24 +35,29 @@ __all__ = [
 ]
 
 MAX_BODY = 1024 * 1024
+_RAW_BODY = "tessera.raw_body"
 _INT64_MAX = 2**63 - 1
 
 
 async def raw_body(request: Request) -> bytes:
     """The body's bytes, at most :data:`MAX_BODY`; read once and kept for later readers."""
-    cached: bytes | None = getattr(request.state, "raw_body", None)
+    cached: bytes | None = request.scope.get(_RAW_BODY)  # a plain dict: cheaper than .state
     if cached is not None:
         return cached
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY:
-        raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
+    if length is not None and length.isdigit():
+        if int(length) > MAX_BODY:
             raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
-        chunks.append(chunk)
-    request.state.raw_body = raw = b"".join(chunks)
+        raw = await request.body()  # the server holds a body to its declared length
+    else:  # chunked: count as it comes
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise BodyTooLarge(f"The request body must be at most {MAX_BODY} bytes.")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+    request.scope[_RAW_BODY] = raw
     return raw
 
 
