@@ -1,0 +1,87 @@
+"""Arbitrary JSON and arbitrary bytes never get a 500: always Clerk's error shape or a success."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from servers import Running
+from snapshot import snapshot
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = st.sampled_from(
+    [
+        "user_id",
+        "expires_in_seconds",
+        "org_id",
+        "redirect_url",
+        "email_address",
+        "external_id",
+        "first_name",
+        "username",
+        "public_metadata",
+        "private_metadata",
+    ]
+)
+BODIES = st.dictionaries(FIELDS, JSON, max_size=5) | JSON
+ROUTES = [
+    ("POST", "/v1/sign_in_tokens"),
+    ("POST", "/v1/users"),
+    ("PATCH", "/v1/users/user_0000000000000000000000000000"),
+    ("POST", "/v1/client/sign_ins"),
+]
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def assert_answer(response: httpx.Response) -> None:
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        errors = response.json()["errors"]
+        assert all({"message", "long_message", "code"} <= set(e) for e in errors)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+@FUZZ
+@given(body=BODIES)
+def test_any_json_body_gets_an_answer_not_a_500(
+    api: httpx.Client, method: str, path: str, body: Any
+) -> None:
+    """Every JSON value, in every field, is answered in Clerk's shape; never a server error."""
+    assert_answer(api.request(method, path, json=body))
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    raw=st.binary(max_size=200),
+    content_type=st.sampled_from(
+        ["application/json", "application/x-www-form-urlencoded", "text/plain", ""]
+    ),
+)
+def test_any_bytes_get_an_answer_and_change_nothing(
+    server: Running, api: httpx.Client, raw: bytes, content_type: str
+) -> None:
+    """Random bytes under any content type never reach a 500 and never store anything."""
+    before = snapshot(server.database_url)
+    headers = {"content-type": content_type} if content_type else {}
+    assert_answer(api.post("/v1/sign_in_tokens", content=raw, headers=headers))
+    assert snapshot(server.database_url) == before
