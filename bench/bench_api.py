@@ -15,29 +15,19 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Result, free_port, post_script, reference, report, tessera, wrk
+from bench.common import (
+    Result,
+    free_port,
+    post_script,
+    reference,
+    report,
+    tessera,
+    walking_script,
+    wrk,
+)
 from tessera.keys import new_secret_key
 
-REVOKE_SCRIPT = """
-local ids = {}
-for line in io.lines(os.getenv("TOKEN_IDS")) do ids[#ids + 1] = line end
-local counter = 0
-local threads = 0
-function setup(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
-end
-function init(args)
-  counter = offset
-end
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer %s"
-request = function()
-  counter = counter + 2
-  local id = ids[(counter %% #ids) + 1]
-  return wrk.format(nil, "/v1/sign_in_tokens/" .. id .. "/revoke")
-end
-"""
+REVOKE_REQUEST = '  return wrk.format(nil, "/v1/sign_in_tokens/" .. item .. "/revoke")'
 
 
 def run(seconds: int) -> None:
@@ -68,7 +58,9 @@ def run(seconds: int) -> None:
             wrk(
                 "tessera revoke (SQLite, 1 worker)",
                 base,
-                REVOKE_SCRIPT % key,
+                walking_script(
+                    "TOKEN_IDS", REVOKE_REQUEST, f'wrk.headers["Authorization"] = "Bearer {key}"'
+                ),
                 seconds=min(seconds, 5),
                 env={"TOKEN_IDS": str(ids_file)},
             )

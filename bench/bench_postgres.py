@@ -33,7 +33,16 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.common import Result, free_port, post_script, reference, report, tessera, wrk
+from bench.common import (
+    Result,
+    free_port,
+    post_script,
+    reference,
+    report,
+    tessera,
+    walking_script,
+    wrk,
+)
 from tessera import crypto, ids, keys
 from tessera.clock import to_ms
 from tessera.models import SignInToken
@@ -44,30 +53,16 @@ from tessera.tokens import TICKET_PREFIX
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # Each wrk thread walks its own half of the tickets, so no ticket is sent twice.
-REDEEM_SCRIPT = """
-local tickets = {}
-for line in io.lines(os.getenv("TICKETS")) do tickets[#tickets + 1] = line end
-local counter = 0
-local threads = 0
-function setup(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
-end
-function init(args)
-  counter = offset
-end
-wrk.method = "POST"
-request = function()
-  counter = counter + 2
-  local ticket = tickets[(counter % #tickets) + 1]
+REDEEM_SCRIPT = walking_script(
+    "TICKETS",
+    """
   -- Each sign-in from its own address, as users are: the rate limit counts per address.
   local address = "10." .. math.floor(counter / 65536) % 256 .. "." ..
     math.floor(counter / 256) % 256 .. "." .. counter % 256
   local headers = {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address}
   return wrk.format(nil, "/v1/client/sign_ins", headers,
-    '{"strategy":"ticket","ticket":"' .. ticket .. '"}')
-end
-"""
+    '{"strategy":"ticket","ticket":"' .. item .. '"}')""",
+)
 
 
 @contextmanager

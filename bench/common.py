@@ -178,3 +178,32 @@ def report(results: list[Result], reference_rps: float) -> None:
             f"{r.name:44} {r.rps:9.0f} {r.rps / reference_rps:6.2f} {r.p50_ms:8.2f} "
             f"{r.p99_ms:8.2f} {r.non_2xx:8d}"
         )
+
+
+_WALK = """
+local items = {}
+for line in io.lines(os.getenv("%(env)s")) do items[#items + 1] = line end
+local counter = 0
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = offset
+end
+wrk.method = "POST"
+%(head)s
+request = function()
+  counter = counter + 2
+  local item = items[(counter %% #items) + 1]
+%(body)s
+end
+"""
+
+
+def walking_script(env: str, body: str, head: str = "") -> str:
+    """A wrk script whose two threads walk alternate lines of the file named by ``$env``, so
+    no line is sent twice while there are lines left; ``body`` ends ``request()``, with the
+    line in ``item``; ``head`` runs once (headers common to every request)."""
+    return _WALK % {"env": env, "head": head, "body": body}

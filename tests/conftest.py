@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from cli_helpers import Cli, both_modes, runner
 from databases import KINDS, PostgresRun
 from servers import ManualClock, Running, free_port, serve_in_thread
 from tessera import keys
@@ -114,3 +115,20 @@ def in_store(database_url: str, use: Callable[[Store], Awaitable[T]]) -> T:
             await store.close()
 
     return asyncio.run(run())
+
+
+@pytest.fixture(params=["direct", "api"])
+def cli(
+    request: pytest.FixtureRequest,
+    server: Running,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Cli:
+    """`tessera …` against the server's database (direct) or the server itself (api)."""
+    return both_modes(request.param, server, capsys, monkeypatch)
+
+
+@pytest.fixture
+def direct(server: Running, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`tessera …` against the server's database."""
+    return runner(capsys, "--database-url", server.database_url)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli_helpers import Cli, both_modes, clear_env, runner
+from cli_helpers import Cli, clear_env, runner
 from conftest import in_store
 from servers import Running
 from tessera import keys
@@ -21,22 +21,6 @@ from tessera.cli import main
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_env(monkeypatch)
-
-
-@pytest.fixture(params=["direct", "api"])
-def cli(
-    request: pytest.FixtureRequest,
-    server: Running,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Cli:
-    """`tessera …` against the server's database (direct) or the server itself (api)."""
-    return both_modes(request.param, server, capsys, monkeypatch)
-
-
-@pytest.fixture
-def direct(server: Running, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return runner(capsys, "--database-url", server.database_url)
 
 
 def new_user(cli: Cli, *options: str) -> dict[str, Any]:

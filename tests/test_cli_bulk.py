@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cli_helpers import Cli, both_modes, clear_env
+from cli_helpers import Cli, clear_env
 from conftest import in_store
 from servers import Running
 from tessera import tokens, users
@@ -25,16 +25,6 @@ from tessera.store import Store
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_env(monkeypatch)
-
-
-@pytest.fixture(params=["direct", "api"])
-def cli(
-    request: pytest.FixtureRequest,
-    server: Running,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Cli:
-    return both_modes(request.param, server, capsys, monkeypatch)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:

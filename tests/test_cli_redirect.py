@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cli_helpers import Cli, both_modes, clear_env
+from cli_helpers import Cli, clear_env
 from conftest import in_store
 from redeeming import ticket_in
 from servers import Running
@@ -18,17 +18,6 @@ ALLOWED = "https://app.example.com/welcome/*"
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_env(monkeypatch)
-
-
-@pytest.fixture(params=["direct", "api"])
-def cli(
-    request: pytest.FixtureRequest,
-    server: Running,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Cli:
-    """`tessera …` against the server's database (direct) or the server itself (api)."""
-    return both_modes(request.param, server, capsys, monkeypatch)
 
 
 @pytest.fixture

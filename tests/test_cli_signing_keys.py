@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from cli_helpers import Cli, both_modes, clear_env, runner
+from cli_helpers import Cli, both_modes, clear_env
 from redeeming import new_token, session_jwt, sign_in, verify
 from servers import Running
 
@@ -17,11 +17,6 @@ from servers import Running
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_env(monkeypatch)
-
-
-@pytest.fixture
-def direct(server: Running, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return runner(capsys, "--database-url", server.database_url)
 
 
 def jwks_kids(server: Running) -> list[str]:
