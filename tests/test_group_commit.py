@@ -28,12 +28,12 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 
 async def test_a_failing_write_among_many_fails_alone(store: Store) -> None:
-    """Of 40 concurrent inserts, the one reusing a token hash fails; the other 39 are stored."""
+    """Of 40 concurrent inserts, the one reusing a token id fails; the other 39 are stored."""
     instance = await new_instance(store)
     user = a_user(instance)
     await store.users.insert(user)
     tokens = [a_token(user) for _ in range(40)]
-    tokens[17] = replace(tokens[17], token_hash=tokens[3].token_hash)
+    tokens[17] = replace(tokens[17], id=tokens[3].id)
     outcomes = await asyncio.gather(
         *(store.tokens.insert(t) for t in tokens), return_exceptions=True
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tessera import crypto, ids
+from tessera import crypto, ids, tokens
 
 
 def test_ids_are_prefix_and_27_base62_and_sort_by_creation_time() -> None:
@@ -21,11 +21,30 @@ def test_ids_are_prefix_and_27_base62_and_sort_by_creation_time() -> None:
 
 
 def test_secrets_have_the_prefix_256_bits_and_a_valid_checksum() -> None:
-    """A new ticket is tsit_ + 43 base62 + 6 checksum characters, and is well formed."""
-    ticket = crypto.new_secret("tsit_")
-    assert re.fullmatch(r"tsit_[0-9A-Za-z]{49}", ticket)
-    assert crypto.is_well_formed(ticket, "tsit_")
-    assert not crypto.is_well_formed(ticket, "sk_test_")
+    """A secret is prefix + 43 base62 + 6 checksum characters, and is well formed."""
+    secret = crypto.new_secret("sk_test_")
+    assert re.fullmatch(r"sk_test_[0-9A-Za-z]{49}", secret)
+    assert crypto.is_well_formed(secret, "sk_test_")
+    assert not crypto.is_well_formed(secret, "sk_live_")
+
+
+def test_a_ticket_names_its_token_and_carries_256_more_bits() -> None:
+    """tsit_ + the token id's 27 characters + 43 random + 6 checksum; the id reads back."""
+    token_id = ids.new_id("sit", datetime.now(UTC))
+    ticket = tokens.new_ticket(token_id)
+    assert re.fullmatch(r"tsit_[0-9A-Za-z]{76}", ticket)
+    assert ticket.startswith("tsit_" + token_id.removeprefix("sit_"))
+    assert tokens.token_id_in(ticket) == token_id
+    assert not tokens.is_legacy_ticket(ticket)
+    assert tokens.new_ticket(token_id) != ticket  # same token id, fresh secret part
+
+
+def test_a_ticket_in_the_first_format_is_recognised_as_such() -> None:
+    """tsit_ + 43 + 6 (issued before tickets named their token) names no id but is well formed."""
+    legacy = crypto.new_secret("tsit_")
+    assert tokens.token_id_in(legacy) is None
+    assert tokens.is_legacy_ticket(legacy)
+    assert not tokens.is_legacy_ticket(legacy[:-1] + ("A" if legacy[-1] != "A" else "B"))
 
 
 def test_every_base62_character_is_equally_likely() -> None:
@@ -36,11 +55,12 @@ def test_every_base62_character_is_equally_likely() -> None:
     assert all(abs(c - mean) < mean * 0.1 for c in counts.values())
 
 
-@pytest.mark.parametrize("position", [5, 20, 47, 53])
+@pytest.mark.parametrize("position", [5, 20, 31, 47, 74, 80])
 def test_a_single_changed_character_fails_the_checksum(position: int) -> None:
-    """Typos and forgeries are refused before any store lookup."""
-    ticket = crypto.new_secret("tsit_")
+    """Typos and forgeries, in the token id part too, are refused before any store lookup."""
+    ticket = tokens.new_ticket(ids.new_id("sit", datetime.now(UTC)))
     swapped = "A" if ticket[position] != "A" else "B"
-    assert not crypto.is_well_formed(ticket[:position] + swapped + ticket[position + 1 :], "tsit_")
-    assert not crypto.is_well_formed(ticket + "x", "tsit_")
-    assert not crypto.is_well_formed(ticket[:-7] + "-" + ticket[-6:], "tsit_")
+    assert tokens.token_id_in(ticket) is not None
+    assert tokens.token_id_in(ticket[:position] + swapped + ticket[position + 1 :]) is None
+    assert tokens.token_id_in(ticket + "x") is None
+    assert tokens.token_id_in(ticket[:-7] + "-" + ticket[-6:]) is None

@@ -7,13 +7,16 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from servers import free_port
-from tessera import cli, keys
+from tessera import cli, crypto, ids, keys, redemption, users
+from tessera.errors import SignInTokenAlreadyUsed
+from tessera.models import SignInToken
 from tessera.store import SchemaTooNew, open_store
+from tessera.store import database as database_module
 from tessera.store.database import migrations
 
 NEWEST = migrations()[-1][0]
@@ -148,3 +151,51 @@ def test_serve_refuses_a_newer_schema(empty_database_url: str) -> None:
     )
     assert done.returncode == 2
     assert "upgrade Tessera before serving this database" in done.stderr
+
+
+async def test_tickets_issued_before_tickets_named_their_token_still_redeem_once(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database at version 3 holds first-format tickets (tsit_ + 43 + 6, found by hash);
+    after migrating, every token is kept as it was and such a ticket redeems, once."""
+    with monkeypatch.context() as before:
+        before.setattr(database_module, "migrations", lambda: migrations()[:3])
+        store = await open_store(empty_database_url)
+    now = datetime.now(UTC)
+    try:
+        instance = await keys.create_instance(store, "old", now=now)
+        user = await users.create(store, instance.id, now=now)
+        tickets = [crypto.new_secret("tsit_") for _ in range(2)]
+        for ticket in tickets:
+            await store.tokens.insert(
+                SignInToken(
+                    id=ids.new_id("sit", now),
+                    instance_id=instance.id,
+                    user_id=user.id,
+                    token_hash=crypto.hash_secret(ticket),
+                    status="pending",
+                    expires_at=now + timedelta(days=1),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        kept, _ = await store.tokens.search(
+            instance.id, user_id=None, status=None, limit=10, offset=0
+        )
+    finally:
+        await store.close()
+
+    store = await open_store(empty_database_url)
+    try:
+        after, _ = await store.tokens.search(
+            instance.id, user_id=None, status=None, limit=10, offset=0
+        )
+        assert after == kept
+        first = await redemption.redeem(store, tickets[0], now=now, issuer="http://t")
+        assert first.session.user_id == user.id
+        with pytest.raises(SignInTokenAlreadyUsed):
+            await redemption.redeem(store, tickets[0], now=now, issuer="http://t")
+        second = await redemption.preview(store, tickets[1], now=now)
+        assert second.unusable is None
+    finally:
+        await store.close()

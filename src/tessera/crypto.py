@@ -1,8 +1,10 @@
 """Random secrets, their checksums and their hashes.
 
-A Tessera secret (a sign-in ticket, a secret key) is ``prefix + body + checksum``:
+A Tessera secret (a sign-in ticket, a secret key) is ``prefix + selector + body + checksum``:
+``selector`` is an optional public part that names the record the secret opens (a ticket's
+token id: the record is found by it, and the secret's hash is then compared in constant time),
 ``body`` is 43 uniform base62 characters from :mod:`secrets` (256 bits), ``checksum`` is the
-CRC32 of ``prefix + body`` in 6 base62 characters. The fixed prefix lets secret scanners spot
+CRC32 of everything before it in 6 base62 characters. The fixed prefix lets secret scanners spot
 a leaked one; the checksum lets a typo or a forgery be refused without touching the store. Only
 :func:`hash_secret` of a secret is ever stored: the secrets are 256-bit random, so a plain
 SHA-256 is enough (no password-style KDF is needed to resist guessing).
@@ -56,21 +58,21 @@ def _checksum(text: str) -> str:
     return base62(zlib.crc32(text.encode()), CHECKSUM_LENGTH)
 
 
-def new_secret(prefix: str) -> str:
-    """A fresh 256-bit secret with ``prefix`` and a checksum."""
-    body = random_base62(BODY_LENGTH)
-    return prefix + body + _checksum(prefix + body)
+def new_secret(prefix: str, selector: str = "") -> str:
+    """A fresh 256-bit secret with ``prefix``, a public ``selector`` (base62) and a checksum."""
+    head = prefix + selector + random_base62(BODY_LENGTH)
+    return head + _checksum(head)
 
 
-def is_well_formed(secret: str, prefix: str) -> bool:
+def is_well_formed(secret: str, prefix: str, selector_length: int = 0) -> bool:
     """Whether ``secret`` has ``prefix``, the right length, base62 digits and a valid checksum."""
-    if len(secret) != len(prefix) + BODY_LENGTH + CHECKSUM_LENGTH or not secret.startswith(prefix):
+    length = len(prefix) + selector_length + BODY_LENGTH + CHECKSUM_LENGTH
+    if len(secret) != length or not secret.startswith(prefix):
         return False
-    rest = secret[len(prefix) :]
-    if _BASE62.fullmatch(rest) is None:
+    if _BASE62.fullmatch(secret, len(prefix)) is None:
         return False
-    body, checksum = rest[:BODY_LENGTH], rest[BODY_LENGTH:]
-    return hmac.compare_digest(checksum, _checksum(prefix + body))
+    head, checksum = secret[:-CHECKSUM_LENGTH], secret[-CHECKSUM_LENGTH:]
+    return hmac.compare_digest(checksum, _checksum(head))
 
 
 def hash_secret(secret: str) -> str:

@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tessera import crypto, sessions, signing
+from tessera import crypto, sessions, signing, tokens
 from tessera.clock import to_ms
 from tessera.errors import (
     SignInTokenAlreadyUsed,
@@ -37,7 +37,6 @@ from tessera.errors import (
 )
 from tessera.models import InstanceSettings, Session, SignInToken, User
 from tessera.store import Store
-from tessera.tokens import TICKET_PREFIX
 
 __all__ = ["Preview", "RateLimit", "Redemption", "preview", "redeem"]
 
@@ -74,11 +73,14 @@ class Preview:
 
 async def lookup(store: Store, ticket: str) -> SignInToken:
     """The token a ticket names; TicketInvalid if malformed (no lookup then) or unknown."""
-    if not crypto.is_well_formed(ticket, TICKET_PREFIX):
+    token_id = tokens.token_id_in(ticket)
+    digest = crypto.hash_secret(ticket)
+    if token_id is None and tokens.is_legacy_ticket(ticket):
+        token_id = await store.tokens.legacy_id(digest)
+    elif token_id is None:
         log.info("refused a sign-in ticket: malformed")
         raise TicketInvalid()
-    digest = crypto.hash_secret(ticket)
-    token = await store.tokens.by_hash(digest)
+    token = None if token_id is None else await store.tokens.get_any(token_id)
     if token is None or not crypto.constant_time_equal(token.token_hash, digest):
         log.info("refused a sign-in ticket: no such token")
         raise TicketInvalid()
@@ -167,9 +169,9 @@ async def _redeem(
     session = sessions.prepare(
         view.token, view.settings, now=now, client_address=client_address, user_agent=user_agent
     )
-    started = await store.sessions.start_with_ticket(view.token.token_hash, session, now=now)
+    started = await store.sessions.start_with_ticket(view.token, session, now=now)
     if started is None:
-        token = await store.tokens.by_hash(view.token.token_hash) or view.token
+        token = await store.tokens.get_any(view.token.id) or view.token
         user = await store.users.get(token.instance_id, token.user_id)
         raise await _why_unusable(store, token, user, now=now) or SignInTokenCannotBeUsed()
     token, session = started

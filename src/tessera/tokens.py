@@ -1,7 +1,9 @@
 """Sign-in tokens: the rules for creating, reading and revoking them. No HTTP, no SQL.
 
-A ticket (the secret in a sign-in link) is ``tsit_`` + 256 random bits + a checksum; only its
-SHA-256 is stored, so it is shown once, by :func:`create`, and never again.
+A ticket (the secret in a sign-in link) is ``tsit_`` + the token id's 27 characters + 256
+random bits + a checksum; only its SHA-256 is stored, so it is shown once, by :func:`create`,
+and never again. The id in it finds the token by primary key; the hash is then compared in
+constant time (so no index on a random hash is written by every create).
 """
 
 from __future__ import annotations
@@ -21,16 +23,36 @@ __all__ = [
     "TICKET_PREFIX",
     "create",
     "get",
+    "is_legacy_ticket",
     "link",
     "revoke",
     "revoke_all_of_user",
+    "token_id_in",
 ]
 
 log = logging.getLogger(__name__)
 
 TICKET_PREFIX = "tsit_"
+_ID_HEAD = "sit_"
 DEFAULT_LIFETIME = 30 * 86400  # Clerk's default: 30 days
 MAX_LIFETIME = 100 * 365 * 86400  # beyond this a lifetime is an input error, not a wish
+
+
+def new_ticket(token_id: str) -> str:
+    return crypto.new_secret(TICKET_PREFIX, selector=token_id[len(_ID_HEAD) :])
+
+
+def token_id_in(ticket: str) -> str | None:
+    """The id of the token a well-formed ticket names; ``None`` for any other string."""
+    if not crypto.is_well_formed(ticket, TICKET_PREFIX, ids.ID_LENGTH):
+        return None
+    return _ID_HEAD + ticket[len(TICKET_PREFIX) : len(TICKET_PREFIX) + ids.ID_LENGTH]
+
+
+def is_legacy_ticket(ticket: str) -> bool:
+    """Whether ``ticket`` is well formed in the first format, which named no token (tickets
+    issued before schema version 4): its token is found through ``legacy_tickets``."""
+    return crypto.is_well_formed(ticket, TICKET_PREFIX)
 
 
 def link(public_url: str, ticket: str) -> str:
@@ -67,9 +89,10 @@ async def create(
             raise ParamInvalid(
                 "redirect_url", "it is not one of this instance's allowed redirect URLs"
             )
-    ticket = crypto.new_secret(TICKET_PREFIX)
+    token_id = ids.new_id("sit", now)
+    ticket = new_ticket(token_id)
     token = SignInToken(
-        id=ids.new_id("sit", now),
+        id=token_id,
         instance_id=instance_id,
         user_id=user_id,
         token_hash=crypto.hash_secret(ticket),

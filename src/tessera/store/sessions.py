@@ -56,18 +56,19 @@ class Sessions:
         self._db = db
 
     async def start_with_ticket(
-        self, token_hash: str, session: Session, *, now: datetime
+        self, token: SignInToken, session: Session, *, now: datetime
     ) -> tuple[SignInToken, Session] | None:
-        """Accept the pending token with this hash and insert ``session`` for it, atomically.
+        """Accept ``token`` (still pending, its ticket's hash unchanged) and insert ``session``
+        for it, atomically.
 
         ``session`` is prepared by the caller for the token it expects; ``None`` when the
         accept matched no row (lost the race, not pending, expired, user gone or banned).
         """
         async with self._db.transaction() as tx:
-            token = await accept_pending(tx, token_hash, now=now)
-            if token is None:
+            accepted = await accept_pending(tx, token, now=now)
+            if accepted is None:
                 return None
-            if (token.instance_id, token.user_id) != (session.instance_id, session.user_id):
+            if (accepted.instance_id, accepted.user_id) != (session.instance_id, session.user_id):
                 raise RuntimeError("the ticket's token changed under the redemption")
             await tx.execute(
                 f"INSERT INTO sessions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -81,17 +82,17 @@ class Sessions:
                 to_ms(session.abandon_at),
                 to_ms(session.created_at),
                 to_ms(session.updated_at),
-                token.id,
+                accepted.id,
                 session.client_address,
                 session.user_agent,
             )
             await tx.execute(
                 "UPDATE users SET last_sign_in_at = ? WHERE id = ? AND instance_id = ?",
                 to_ms(now),
-                token.user_id,
-                token.instance_id,
+                accepted.user_id,
+                accepted.instance_id,
             )
-        return token, session
+        return accepted, session
 
     async def get(self, instance_id: str, session_id: str) -> Session | None:
         row = await self._db.fetchone(

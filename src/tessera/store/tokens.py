@@ -91,12 +91,19 @@ class Tokens:
         )
         return [token_from_row(r) for r in rows], int(total[0]) if total else 0
 
-    async def by_hash(self, token_hash: str) -> SignInToken | None:
-        """The token whose ticket hashes to ``token_hash`` (any instance, any status)."""
+    async def get_any(self, token_id: str) -> SignInToken | None:
+        """The token with this id in any instance (a ticket names it; redemption's lookup)."""
         row = await self._db.fetchone(
-            f"SELECT {COLUMNS} FROM sign_in_tokens WHERE token_hash = ?", token_hash
+            f"SELECT {COLUMNS} FROM sign_in_tokens WHERE id = ?", token_id
         )
         return None if row is None else token_from_row(row)
+
+    async def legacy_id(self, token_hash: str) -> str | None:
+        """The id of the token whose first-format ticket hashes to ``token_hash``."""
+        row = await self._db.fetchone(
+            "SELECT token_id FROM legacy_tickets WHERE token_hash = ?", token_hash
+        )
+        return None if row is None else str(row[0])
 
     async def revoke(self, instance_id: str, token_id: str, *, now: datetime) -> SignInToken | None:
         """pending → revoked, atomically; ``None`` when the token is not (or no longer) pending."""
@@ -126,7 +133,7 @@ async def revoke_pending_of_user(
     )
 
 
-async def accept_pending(db: Database, token_hash: str, *, now: datetime) -> SignInToken | None:
+async def accept_pending(db: Database, token: SignInToken, *, now: datetime) -> SignInToken | None:
     """pending, unexpired, its user live → accepted, in ONE statement; ``None`` otherwise.
 
     The row count decides: of any number of concurrent callers, exactly one gets the row.
@@ -135,12 +142,13 @@ async def accept_pending(db: Database, token_hash: str, *, now: datetime) -> Sig
     """
     row = await db.fetchone(
         "UPDATE sign_in_tokens SET status = 'accepted', updated_at = ? "
-        "WHERE token_hash = ? AND status = 'pending' AND expires_at > ? "
+        "WHERE id = ? AND token_hash = ? AND status = 'pending' AND expires_at > ? "
         "AND EXISTS (SELECT 1 FROM users WHERE users.id = sign_in_tokens.user_id "
         "AND users.instance_id = sign_in_tokens.instance_id AND users.banned = FALSE) "
         f"RETURNING {COLUMNS}",
         to_ms(now),
-        token_hash,
+        token.id,
+        token.token_hash,
         to_ms(now),
     )
     return None if row is None else token_from_row(row)
