@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 import conformance
 from tessera.api.app import create_app
@@ -66,10 +67,12 @@ class Running:
 
 @contextmanager
 def serve_in_thread(
-    settings: Settings, clock: ManualClock | None = None
+    settings: Settings, clock: ManualClock | None = None, app: ASGIApp | None = None
 ) -> Iterator[uvicorn.Server]:
-    """Run ``create_app(settings)`` on 127.0.0.1:settings.port in a thread until the block ends."""
-    app = create_app(settings, clock=clock) if clock else create_app(settings)
+    """Run ``app`` (by default ``create_app(settings)``) on 127.0.0.1:settings.port in a
+    thread until the block ends."""
+    if app is None:
+        app = create_app(settings, clock=clock) if clock else create_app(settings)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

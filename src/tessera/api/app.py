@@ -17,11 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tessera.api import instance, openapi, sessions, sign_in_tokens, tickets, users
 from tessera.api.context import Context, json_response
 from tessera.api.errors import exception_handlers
+from tessera.api.hot import HotRoutes
 from tessera.clock import Clock, system_clock
 from tessera.config import Settings
 from tessera.store import Store, open_store
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["App", "app_from_env", "create_app"]
 
 access_log = logging.getLogger("tessera.access")
 
@@ -52,6 +53,22 @@ class AccessLog:
             access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
 
 
+class App(Starlette):
+    """Starlette, with the hot routes (see :mod:`tessera.api.hot`) taken before its
+    middleware stack and router, under the same access log."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hot = HotRoutes(self.routes)
+        self._hot_logged = AccessLog(self._hot)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._hot.endpoint(scope) is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self._hot_logged(scope, receive, send)
+
+
 def system_routes(ctx: Context) -> list[Route]:
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
@@ -67,7 +84,7 @@ def system_routes(ctx: Context) -> list[Route]:
 
 def create_app(
     settings: Settings, *, clock: Clock = system_clock, store: Store | None = None
-) -> Starlette:
+) -> App:
     """The app. With ``store`` given it is used as is (and not closed); otherwise the
     database at ``settings.database_url`` is opened and migrated at start-up."""
     ctx = Context(settings, clock)
@@ -93,7 +110,7 @@ def create_app(
         + sessions.routes(ctx)
         + instance.routes(ctx)
     )
-    app = Starlette(
+    app = App(
         routes=routes,
         lifespan=lifespan,
         exception_handlers=exception_handlers,
@@ -103,6 +120,6 @@ def create_app(
     return app
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> App:
     """The factory ``tessera serve`` hands each uvicorn worker."""
     return create_app(Settings.from_env())

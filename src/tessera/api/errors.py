@@ -17,7 +17,14 @@ from starlette.responses import Response
 
 from tessera import errors
 
-__all__ = ["STATUS", "error_response", "exception_handlers", "status_of"]
+__all__ = [
+    "STATUS",
+    "error_response",
+    "exception_handlers",
+    "status_of",
+    "tessera_error",
+    "unexpected_error",
+]
 
 log = logging.getLogger("tessera.api")
 
@@ -66,7 +73,7 @@ def error_response(exc: errors.TesseraError, headers: Mapping[str, str] | None =
     )
 
 
-async def _tessera_error(request: Request, exc: Exception) -> Response:
+async def tessera_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.TesseraError)
     log.debug("%s %s -> %s", request.method, request.url.path, exc.code)
     headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
@@ -86,13 +93,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
+async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(errors.TesseraError("Something went wrong on the server."))
 
 
 exception_handlers = {
-    errors.TesseraError: _tessera_error,
+    errors.TesseraError: tessera_error,
     HTTPException: _http_error,
-    Exception: _unexpected,
+    Exception: unexpected_error,
 }
