@@ -7,7 +7,7 @@ failure is raised as :class:`UniqueViolation` naming the index, whatever the dri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from typing import Any, Protocol
@@ -59,6 +59,15 @@ class Database(Protocol):
 
     async def script(self, sql: str) -> None:
         """Run several ``;``-separated statements (migrations), inside the caller's transaction."""
+
+    def memo(self) -> dict[Hashable, Any]:
+        """Where reads of rarely written rows (live secret keys) may be kept for reuse. It is
+        emptied whenever another connection may have changed the database; a repository that
+        changes such rows itself calls :meth:`forget`. A driver that cannot tell cheaply
+        hands out an empty dict each time, so that nothing is reused."""
+
+    def forget(self) -> None:
+        """Empty :meth:`memo`: this connection has just changed rows that may be kept there."""
 
     async def close(self) -> None: ...
 

@@ -16,6 +16,8 @@ __all__ = ["Instances"]
 
 _KEY_COLUMNS = "id, instance_id, key_hash, prefix, created_at, revoked_at"
 _SETTINGS = tuple(f.name for f in fields(InstanceSettings))  # each is a column of instances
+_LIVE_KEY = "live api key"
+_MEMO_LIMIT = 10_000
 
 
 def _key(row: Row) -> ApiKey:
@@ -73,12 +75,23 @@ class Instances:
         )
 
     async def instance_for_key(self, key_hash: str) -> tuple[str, str] | None:
-        """``(instance_id, key_hash)`` of the live key with this hash: the per-request check."""
+        """``(instance_id, key_hash)`` of the live key with this hash: the per-request check.
+        A live key is kept in the database's memo (see ``Database.memo``); an unknown or
+        revoked one never is, so a flood of made-up keys keeps nothing."""
+        memo = self._db.memo()
+        found: tuple[str, str] | None = memo.get((_LIVE_KEY, key_hash))
+        if found is not None:
+            return found
         row = await self._db.fetchone(
             "SELECT instance_id, key_hash FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
             key_hash,
         )
-        return None if row is None else (row[0], row[1])
+        if row is None:
+            return None
+        found = (row[0], row[1])
+        if len(memo) < _MEMO_LIMIT:
+            memo[(_LIVE_KEY, key_hash)] = found
+        return found
 
     async def key_by_hash(self, key_hash: str) -> ApiKey | None:
         """The live (unrevoked) key with this hash."""
@@ -103,6 +116,7 @@ class Instances:
             key_id,
             instance_id,
         )
+        self._db.forget()
         return changed == 1
 
     async def settings(self, instance_id: str) -> InstanceSettings | None:

@@ -24,7 +24,7 @@ goes to asyncpg, which passes unknown ones to the server as session settings.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -118,6 +118,12 @@ class _Statements:
         except asyncpg.UniqueViolationError as exc:
             raise UniqueViolation(exc.constraint_name or str(exc)) from None
         return [tuple(record) for record in records]
+
+    def memo(self) -> dict[Hashable, Any]:
+        return {}  # another node's change is only seen by asking: nothing is reused
+
+    def forget(self) -> None:
+        pass
 
 
 class _InTransaction(_Statements):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,9 @@ class SQLiteDatabase:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
         self._queue: list[_Write] = []
+        self._memo: dict[Hashable, Any] = {}
+        self._memo_version: int | None = None
+        self._memo_fresh = False
 
     def _use_wal(self) -> None:
         """Switch the file to WAL (once per file; it stays so). SQLite answers "locked" at once,
@@ -166,6 +169,32 @@ class SQLiteDatabase:
     async def script(self, sql: str) -> None:
         for statement in split_script(sql):
             self._conn.execute(statement)
+
+    def memo(self) -> dict[Hashable, Any]:
+        """Emptied when another connection (a CLI, another worker) has committed since the
+        last look. ``PRAGMA data_version`` tells, but it costs a read transaction, so it is
+        asked at most once per turn of the event loop: once asked, a recheck is queued
+        (``call_soon``). That still sees every commit a request could know of: a request's
+        steps run as queued callbacks, so one that uses this turn's answer was queued before
+        the question was asked, hence after its own bytes arrived, hence after any commit
+        its client had seen."""
+        if not self._memo_fresh:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._memo_version:
+                self._memo.clear()
+                self._memo_version = version
+            try:
+                asyncio.get_running_loop().call_soon(self._memo_stale)
+                self._memo_fresh = True
+            except RuntimeError:  # no event loop: ask every time
+                pass
+        return self._memo
+
+    def _memo_stale(self) -> None:
+        self._memo_fresh = False
+
+    def forget(self) -> None:
+        self._memo.clear()
 
     async def close(self) -> None:
         self._conn.close()
