@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +51,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database no one has touched, not even to migrate it: a new SQLite file or schema."""
     yield from _database(request, tmp_path, fresh=True)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """The test's database, opened (and migrated) in the test's event loop."""
+    opened = await open_store(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest.fixture

@@ -8,23 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import replace
-
-import pytest
 
 from tessera.store import Store, UniqueViolation, open_store
 from tessera.store.sqlite import path_from_url
 from test_store import LATER, a_token, a_user, new_instance
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def test_a_failing_write_among_many_fails_alone(store: Store) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -20,15 +19,6 @@ from tessera.errors import SecretKeyInvalid
 from tessera.store import Store, open_store
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def a_key(store: Store) -> tuple[str, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -18,15 +18,6 @@ from tessera.store import Store, UniqueViolation, open_store
 T = TypeVar("T")
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await open_store(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def new_instance(store: Store, name: str = "test") -> Instance:
