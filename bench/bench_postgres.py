@@ -48,7 +48,7 @@ from tessera.clock import to_ms
 from tessera.models import SignInToken
 from tessera.store import open_store
 from tessera.store.tokens import Tokens
-from tessera.tokens import TICKET_PREFIX
+from tessera.tokens import new_ticket
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -98,10 +98,11 @@ def seed_tickets(database_url: str, count: int, path: Path) -> None:
             instance = await store.instances.first()
             assert instance is not None
             now = datetime.now(UTC)
-            tickets = [crypto.new_secret(TICKET_PREFIX) for _ in range(count)]
+            token_ids = [ids.new_id("sit", now) for _ in range(count)]
+            tickets = [new_ticket(token_id) for token_id in token_ids]
             async with store.db.transaction() as tx:
                 tokens = Tokens(tx)
-                for ticket in tickets:
+                for token_id, ticket in zip(token_ids, tickets, strict=True):
                     user_id = ids.new_id("user", now)
                     await tx.execute(
                         "INSERT INTO users (id, instance_id, public_metadata, private_metadata, "
@@ -113,7 +114,7 @@ def seed_tickets(database_url: str, count: int, path: Path) -> None:
                         to_ms(now),
                     )
                     token = SignInToken(
-                        id=ids.new_id("sit", now),
+                        id=token_id,
                         instance_id=instance.id,
                         user_id=user_id,
                         token_hash=crypto.hash_secret(ticket),

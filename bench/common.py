@@ -158,6 +158,21 @@ def wrk(
     )
 
 
+def median_of(runs: list[Result]) -> Result:
+    """The run with the median requests/s (its own latencies), named after the first."""
+    ranked = sorted(runs, key=lambda r: r.rps)
+    middle = ranked[len(ranked) // 2]
+    rounds = f" (median of {len(runs)})" if len(runs) > 1 else ""
+    return Result(
+        name=runs[0].name + rounds,
+        rps=middle.rps,
+        p50_ms=middle.p50_ms,
+        p99_ms=middle.p99_ms,
+        non_2xx=sum(r.non_2xx for r in runs),
+        requests=sum(r.requests for r in runs),
+    )
+
+
 def post_script(path: str, body: str, key: str | None = None) -> str:
     """A wrk script POSTing one JSON body."""
     auth = f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else ""
@@ -170,12 +185,14 @@ def post_script(path: str, body: str, key: str | None = None) -> str:
 
 
 def report(results: list[Result], reference_rps: float) -> None:
+    width = max(44, *(len(r.name) for r in results))
     print(
-        f"\n{'benchmark':44} {'req/s':>9} {'x ref':>6} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        f"\n{'benchmark':{width}} {'req/s':>9} {'x ref':>6} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'non-2xx':>8}"
     )
     for r in results:
         print(
-            f"{r.name:44} {r.rps:9.0f} {r.rps / reference_rps:6.2f} {r.p50_ms:8.2f} "
+            f"{r.name:{width}} {r.rps:9.0f} {r.rps / reference_rps:6.2f} {r.p50_ms:8.2f} "
             f"{r.p99_ms:8.2f} {r.non_2xx:8d}"
         )
 

@@ -88,11 +88,32 @@ def test_a_malformed_ticket_is_invalid(server: Running, ticket: str) -> None:
 
 
 def test_an_unknown_well_formed_ticket_is_invalid(server: Running) -> None:
-    """A ticket with a valid checksum that no token has answers ticket_invalid_code."""
-    from tessera import crypto
+    """A ticket with a valid checksum that no token has answers ticket_invalid_code: in the
+    first format, and naming a token id that does not exist."""
+    from tessera import crypto, ids, tokens
 
-    response = sign_in(server.base_url, crypto.new_secret("tsit_"))
+    for ticket in (
+        crypto.new_secret("tsit_"),
+        tokens.new_ticket(ids.new_id("sit", ManualClock()())),
+    ):
+        response = sign_in(server.base_url, ticket)
+        assert (response.status_code, error_code(response)) == (400, "ticket_invalid_code")
+
+
+def test_a_ticket_forged_for_a_known_token_id_is_invalid(
+    server: Running, api: httpx.Client
+) -> None:
+    """Token ids are public; a well-formed ticket naming a real token but carrying other random
+    bits is refused as invalid and leaves the token pending for its real ticket."""
+    from tessera import tokens
+
+    token = new_token(api)
+    forged = tokens.new_ticket(token["id"])
+    assert forged[:32] == token["token"][:32] and forged != token["token"]
+    response = sign_in(server.base_url, forged)
     assert (response.status_code, error_code(response)) == (400, "ticket_invalid_code")
+    assert api.get(f"/v1/sign_in_tokens/{token['id']}").json()["status"] == "pending"
+    assert sign_in(server.base_url, token["token"]).status_code == 200
 
 
 def test_a_revoked_ticket_is_refused_as_revoked(server: Running, api: httpx.Client) -> None:
