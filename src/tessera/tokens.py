@@ -25,6 +25,7 @@ __all__ = [
     "get",
     "is_legacy_ticket",
     "link",
+    "new_ticket",
     "revoke",
     "revoke_all_of_user",
     "token_id_in",
@@ -39,6 +40,7 @@ MAX_LIFETIME = 100 * 365 * 86400  # beyond this a lifetime is an input error, no
 
 
 def new_ticket(token_id: str) -> str:
+    """A fresh ticket for the token ``token_id`` (``sit_…``): its 27 characters, then 256 bits."""
     return crypto.new_secret(TICKET_PREFIX, selector=token_id[len(_ID_HEAD) :])
 
 
