@@ -74,12 +74,12 @@ class Preview:
 async def lookup(store: Store, ticket: str) -> SignInToken:
     """The token a ticket names; TicketInvalid if malformed (no lookup then) or unknown."""
     token_id = tokens.token_id_in(ticket)
-    digest = crypto.hash_secret(ticket)
-    if token_id is None and tokens.is_legacy_ticket(ticket):
-        token_id = await store.tokens.legacy_id(digest)
-    elif token_id is None:
+    if token_id is None and not tokens.is_legacy_ticket(ticket):
         log.info("refused a sign-in ticket: malformed")
         raise TicketInvalid()
+    digest = crypto.hash_secret(ticket)
+    if token_id is None:  # the first format names no token: its hash leads to it
+        token_id = await store.tokens.legacy_id(digest)
     token = None if token_id is None else await store.tokens.get_any(token_id)
     if token is None or not crypto.constant_time_equal(token.token_hash, digest):
         log.info("refused a sign-in ticket: no such token")

@@ -55,18 +55,22 @@ class AccessLog:
 
 class App(Starlette):
     """Starlette, with the hot routes (see :mod:`tessera.api.hot`) taken before its
-    middleware stack and router, under the same access log."""
+    middleware stack and router. The access log wraps both ways in."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hot = HotRoutes(self.routes)
-        self._hot_logged = AccessLog(self._hot)
+        self._logged = AccessLog(self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._hot.endpoint(scope) is None:
+        await self._logged(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self._hot.endpoint(scope)
+        if endpoint is None:
             await super().__call__(scope, receive, send)
         else:
-            await self._hot_logged(scope, receive, send)
+            await self._hot.run(endpoint, scope, receive, send)
 
 
 def system_routes(ctx: Context) -> list[Route]:
@@ -116,7 +120,6 @@ def create_app(
         exception_handlers=exception_handlers,
     )
     app.state.context = ctx
-    app.add_middleware(AccessLog)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,9 @@ from tessera.config import Settings
 from tessera.errors import AuthorizationHeaderInvalid
 from tessera.store import Store
 
-__all__ = ["Context", "json_response"]
+__all__ = ["Context", "Endpoint", "json_response"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]  # what every route handler is
 
 
 @dataclass

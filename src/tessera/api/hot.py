@@ -9,19 +9,17 @@ method, a trailing slash, a nested path) is left to the router.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from tessera.api.context import Endpoint
 from tessera.api.errors import tessera_error, unexpected_error
 from tessera.errors import TesseraError
 
 __all__ = ["HotRoutes"]
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 CREATE = "/v1/sign_in_tokens"
 REVOKE = "/v1/sign_in_tokens/{sign_in_token_id}/revoke"
@@ -37,7 +35,7 @@ def _post_endpoint(routes: Sequence[BaseRoute], path: str) -> Endpoint:
 
 
 class HotRoutes:
-    """An ASGI app for the hot routes: each request to its endpoint, as the router would."""
+    """Picks the endpoint of a hot request and runs it as the router would."""
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self._create = _post_endpoint(routes, CREATE)
@@ -57,10 +55,9 @@ class HotRoutes:
                 return self._revoke
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.endpoint(scope)
-        if endpoint is None:
-            raise LookupError(f"not a hot route: {scope['method']} {scope['path']}")
+    @staticmethod
+    async def run(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer ``scope`` with ``endpoint`` (from :meth:`endpoint`), errors as the app does."""
         request = Request(scope, receive)
         try:
             response = await endpoint(request)

@@ -8,18 +8,14 @@ Without the header the endpoint runs as it is.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import idempotency
 from tessera.api import params
-from tessera.api.context import Context
+from tessera.api.context import Context, Endpoint
 
 __all__ = ["idempotent"]
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def idempotent(ctx: Context, endpoint: Endpoint) -> Endpoint:
