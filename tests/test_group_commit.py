@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 from tessera.store import Store, UniqueViolation, open_store
 from tessera.store.sqlite import path_from_url
@@ -65,3 +66,53 @@ async def test_an_answered_write_is_already_committed(store: Store, database_url
         finally:
             await other.close()
     assert count == 10
+
+
+async def test_a_full_disk_mid_batch_answers_each_caller_with_the_truth(tmp_path: Path) -> None:
+    """A write that fills the disk makes SQLite roll back the whole shared transaction. Each
+    caller of a batch of creates and revokes is then told exactly what the file holds: success
+    for a committed write, failure for one that is not."""
+    url = f"sqlite:///{tmp_path / 'full.db'}"
+    store = await open_store(url)
+    try:
+        instance = await new_instance(store)
+        user = a_user(instance)
+        await store.users.insert(user)
+        existing = [a_token(user) for _ in range(20)]
+        for token in existing:
+            await store.tokens.insert(token)
+        await store.db.execute("CREATE TABLE filler (data BLOB)")
+        ((pages,),) = await store.db.fetchall("PRAGMA page_count")
+        await store.db.fetchall(f"PRAGMA max_page_count = {pages + 2}")  # the disk is nearly full
+        fresh = [a_token(user) for _ in range(60)]
+        # Number 30 is a single-row write that needs more pages than are left: SQLite rolls
+        # back the whole transaction (a statement that may stop part way, such as INSERT …
+        # SELECT, is rolled back alone).
+        calls = [
+            store.db.execute("INSERT INTO filler VALUES (zeroblob(100000))")
+            if i == 30
+            else store.tokens.revoke(instance.id, existing[i // 6].id, now=LATER)
+            if i % 6 == 5
+            else store.tokens.insert(fresh[i])
+            for i in range(60)
+        ]
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    finally:
+        await store.close()
+    with sqlite3.connect(path_from_url(url)) as other:
+        status = dict(other.execute("SELECT id, status FROM sign_in_tokens").fetchall())
+        (filled,) = other.execute("SELECT COUNT(*) FROM filler").fetchone()
+    told = ["failed" if isinstance(o, BaseException) else "done" for o in outcomes]
+    targets = [existing[i // 6].id if i % 6 == 5 else fresh[i].id for i in range(60)]
+    wanted = ["revoked" if i % 6 == 5 else "pending" for i in range(60)]
+    truth = [
+        "done" if status.get(t) == w else "failed" for t, w in zip(targets, wanted, strict=True)
+    ]
+    truth[30] = "done" if filled else "failed"
+    assert told == truth
+    assert "failed" in told and "done" in told  # the disk filled up part way through
+    assert all(
+        isinstance(o, sqlite3.OperationalError) and "full" in str(o)
+        for o in outcomes
+        if isinstance(o, BaseException)
+    )

@@ -26,6 +26,7 @@
     │   ├── SignInTokenAlreadyUsed      redeemed already
     │   └── SignInTokenCannotBeUsed     its user is gone or banned
     ├── TooManyRequests                 over a rate limit; ``retry_after`` seconds
+    ├── ServiceUnavailable              the database stayed locked past the busy timeout
     └── ConfigError                     a setting refused at start-up (never on the wire)
 
 Each carries the data a caller needs (``param``, ``status``, …) and a ``message`` /
@@ -54,6 +55,7 @@ __all__ = [
     "RequestInvalid",
     "RouteNotFound",
     "SecretKeyInvalid",
+    "ServiceUnavailable",
     "SessionNotRevocable",
     "SignInTokenAlreadyUsed",
     "SignInTokenCannotBeUsed",
@@ -289,6 +291,14 @@ class TooManyRequests(TesseraError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many requests. Please retry in {retry_after} seconds.")
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(TesseraError):
+    """Nothing was changed; the same request can be sent again after ``retry_after``."""
+
+    code = "service_unavailable"
+    message = "Service unavailable"
+    retry_after = 1
 
 
 class ConfigError(TesseraError):

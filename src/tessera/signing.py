@@ -108,6 +108,7 @@ async def rotate(
     if last_expiry is not None and last_expiry > publish_until:
         publish_until = last_expiry
     await store.signing_keys.rotate(fresh, now=now, publish_until=publish_until)
+    await store.db.scrub()  # the old private key was erased: no copy left in a WAL
     log.info("rotated the signing key of %s: now %s (%s)", instance_id, fresh.id, fresh.algorithm)
     return fresh
 

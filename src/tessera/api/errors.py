@@ -40,6 +40,7 @@ STATUS: dict[type[errors.TesseraError], int] = {
     errors.BodyTooLarge: 413,
     errors.UnsupportedContentType: 415,
     errors.TooManyRequests: 429,
+    errors.ServiceUnavailable: 503,
     errors.RequestInvalid: 422,
     errors.TesseraError: 500,
 }

@@ -182,6 +182,7 @@ def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
         for status in _COMMON_ERRORS:
             responses.setdefault(status, dict(_ERRORS))
     responses.setdefault("500", dict(_ERRORS))
+    responses.setdefault("503", dict(_ERRORS))  # the database stayed busy (with Retry-After)
     return operation
 
 

@@ -60,6 +60,10 @@ class Database(Protocol):
     async def script(self, sql: str) -> None:
         """Run several ``;``-separated statements (migrations), inside the caller's transaction."""
 
+    async def scrub(self) -> None:
+        """Leave no copy of rows just erased (a private key) in the database's own files
+        where the driver can see to it (SQLite's WAL); call it after such an erase."""
+
     def memo(self) -> dict[Hashable, Any]:
         """Where reads of rarely written rows (live secret keys) may be kept for reuse. It is
         emptied whenever another connection may have changed the database; a repository that

@@ -125,6 +125,9 @@ class _Statements:
     def forget(self) -> None:
         pass
 
+    async def scrub(self) -> None:
+        pass  # PostgreSQL's files are the server's: its VACUUM reclaims dead rows
+
 
 class _InTransaction(_Statements):
     """The :class:`Database` a transaction yields: every statement on its one connection."""

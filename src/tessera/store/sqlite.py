@@ -2,28 +2,35 @@
 
 Reads and transactions run to completion on the event loop's thread without yielding, so no
 other task can interleave with a transaction. Several processes (``--workers N``) share the
-file; SQLite's write lock serialises them and ``busy_timeout`` makes a writer wait instead of
-failing.
+file; SQLite's write lock serialises them. Waiting for that lock happens on the event loop's
+timer (``sqlite_busy``), never inside SQLite, so it holds up no other request. Single writes
+outside a transaction share commits (``group_commit``).
 
-Group commit: a single write outside a transaction (a create, a revoke) is queued, and once
-per turn of the event loop every queued write runs in one transaction with one commit. Each
-caller gets its own statement's result (or error) only after that commit, so durability and
-per-statement atomicity are as if each had committed alone, while the commit (most of a
-write's cost) is shared by all the requests that arrived together.
+The URL's options: ``?busy_timeout=`` (ms a write waits for another process's lock before a
+503; 5000) and ``?synchronous=`` (``full``, the default: a commit is on disk before it is
+answered, so a power cut loses none; ``normal`` may lose the last commits).
+
+The file holds signing keys: it is created 0600 (SQLite gives its ``-wal`` and ``-shm`` the
+same mode), with ``secure_delete`` on, and :meth:`SQLiteDatabase.scrub` empties the WAL after
+a secret is erased.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from tessera.errors import ConfigError
+from tessera.errors import ConfigError, ServiceUnavailable
 from tessera.store.database import (
     Database,
     Row,
@@ -31,57 +38,100 @@ from tessera.store.database import (
     apply_migrations,
     split_script,
 )
+from tessera.store.group_commit import GroupCommit, Outcome
+from tessera.store.sqlite_busy import Backoff, begin, is_busy, retry_while_busy
 
-__all__ = ["SQLiteDatabase", "path_from_url"]
+__all__ = ["SQLiteDatabase", "SQLiteOptions", "options_from_url", "path_from_url"]
 
-_Write = tuple[str, tuple[Any, ...], "asyncio.Future[tuple[int, list[Row]]]"]
+log = logging.getLogger(__name__)
+SYNCHRONOUS = ("full", "normal", "extra")
+
+
+@dataclass(frozen=True)
+class SQLiteOptions:
+    path: str
+    busy_timeout: float = 5.0  # seconds
+    synchronous: str = "full"
+
+
+def options_from_url(url: str) -> SQLiteOptions:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``sqlite://:memory:``, with
+    ``?busy_timeout=MS`` and ``?synchronous=full|normal|extra``."""
+    parts = urlsplit(url)
+    if parts.netloc == ":memory:" or parts.path in ("/:memory:", ""):
+        path = ":memory:"
+    else:
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if not path:
+        raise ConfigError(f"{url!r} names no SQLite file: use sqlite:///./tessera.db.")
+    found = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = sorted(set(found) - {"busy_timeout", "synchronous"})
+    if unknown:
+        raise ConfigError(
+            f"Unknown SQLite URL option {unknown[0]!r}: use busy_timeout or synchronous."
+        )
+    busy = found.get("busy_timeout", "5000")
+    synchronous = found.get("synchronous", "full").lower()
+    if not busy.isdigit():
+        raise ConfigError(f"busy_timeout={busy!r}: give the milliseconds, such as 5000.")
+    if synchronous not in SYNCHRONOUS:
+        raise ConfigError(f"synchronous={synchronous!r}: use full, normal or extra.")
+    return SQLiteOptions(path, int(busy) / 1000, synchronous)
 
 
 def path_from_url(url: str) -> str:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``sqlite://:memory:``."""
-    parts = urlsplit(url)
-    if parts.netloc == ":memory:" or parts.path in ("/:memory:", ""):
-        return ":memory:"
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    if not path:
-        raise ConfigError(f"{url!r} names no SQLite file: use sqlite:///./tessera.db.")
-    return path
+    return options_from_url(url).path
+
+
+def _private_file(path: str) -> None:
+    """Create the database 0600 before SQLite opens it. A file made earlier with permissions
+    for others (an older Tessera made 0644) loses them, and so do its -wal and -shm."""
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm"):
+        with suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o007:
+                log.warning("%s was readable by other users: now %o", name, mode & ~0o007)
+                os.chmod(name, mode & ~0o007)
 
 
 class SQLiteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA busy_timeout=10000")
+    def __init__(self, options: SQLiteOptions) -> None:
+        if options.path != ":memory:":
+            _private_file(options.path)
+        self._conn = sqlite3.connect(options.path, isolation_level=None, check_same_thread=False)
+        self._busy_timeout = options.busy_timeout
+        self._conn.execute("PRAGMA busy_timeout=0")  # waits happen on the event loop's timer
         self._use_wal()
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(f"PRAGMA synchronous={options.synchronous.upper()}")
+        self._conn.execute("PRAGMA secure_delete=ON")  # erased secrets leave no free pages
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
-        self._queue: list[_Write] = []
+        self._writes = GroupCommit(self._conn, self._complete, options.busy_timeout)
         self._memo: dict[Hashable, Any] = {}
         self._memo_version: int | None = None
         self._memo_fresh = False
 
     def _use_wal(self) -> None:
-        """Switch the file to WAL (once per file; it stays so). SQLite answers "locked" at once,
-        without waiting, while another process holds the file, as when several start on a new
-        one together: retry for as long as a writer would wait."""
-        deadline = time.monotonic() + 10
+        """Switch the file to WAL (once per file; it stays so). SQLite answers "locked" while
+        another process holds the file, as when several start on a new one together: retry
+        (this is start-up: nothing else is being served yet)."""
+        deadline = time.monotonic() + max(self._busy_timeout, 10)
         while True:
             try:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not is_busy(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
 
     @classmethod
     async def open(cls, url: str) -> SQLiteDatabase:
-        db = cls(path_from_url(url))
+        db = cls(options_from_url(url))
         async with db.transaction():
             await apply_migrations(db)
         return db
@@ -106,47 +156,18 @@ class SQLiteDatabase:
         _, rows = await self._statement(sql, params)
         return rows
 
-    async def _statement(self, sql: str, params: tuple[Any, ...]) -> tuple[int, list[Row]]:
-        """Run now (a read, or inside a transaction), or queue a write for the group commit."""
-        if self._depth or sql.lstrip()[:6].upper() == "SELECT":
+    async def _statement(self, sql: str, params: tuple[Any, ...]) -> Outcome:
+        """Run now (inside a transaction, or a read), or queue a write for the group commit."""
+        if self._depth:
             return self._complete(sql, params)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[int, list[Row]]] = loop.create_future()
-        self._queue.append((sql, params, future))
-        if len(self._queue) == 1:
-            loop.call_soon(self._commit_queue, loop)
-        return await future
+        if sql.lstrip()[:6].upper() == "SELECT":
+            return await retry_while_busy(lambda: self._complete(sql, params), self._busy_timeout)
+        return await self._writes.submit(sql, params)
 
-    def _complete(self, sql: str, params: tuple[Any, ...]) -> tuple[int, list[Row]]:
+    def _complete(self, sql: str, params: tuple[Any, ...]) -> Outcome:
         cursor = self._run(sql, params)
         rows = cursor.fetchall()  # step to the end: RETURNING rows, and the change itself
         return cursor.rowcount, rows
-
-    def _commit_queue(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._depth:  # a transaction is open (it never yields, but be safe): after it
-            loop.call_soon(self._commit_queue, loop)
-            return
-        batch, self._queue = self._queue, []
-        outcomes: list[tuple[int, list[Row]] | BaseException] = []
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            for sql, params, _ in batch:
-                try:  # a failed statement is undone alone; the transaction goes on
-                    outcomes.append(self._complete(sql, params))
-                except Exception as exc:
-                    outcomes.append(exc)
-            self._conn.execute("COMMIT")
-        except Exception as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            outcomes = [exc] * len(batch)
-        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
-            if future.cancelled():
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
 
     @asynccontextmanager
     async def transaction(self, *, exclusive: bool = False) -> AsyncIterator[Database]:
@@ -154,7 +175,7 @@ class SQLiteDatabase:
         # It keeps every other writer out, so every transaction here is already exclusive.
         if self._depth:
             raise RuntimeError("nested transaction")
-        self._conn.execute("BEGIN IMMEDIATE")
+        await begin(self._conn, self._busy_timeout)
         self._depth = 1
         try:
             yield self
@@ -169,6 +190,23 @@ class SQLiteDatabase:
     async def script(self, sql: str) -> None:
         for statement in split_script(sql):
             self._conn.execute(statement)
+
+    async def scrub(self) -> None:
+        """Copy the WAL into the database file and empty it, so that what was just erased
+        (``secure_delete`` zeroes it in the file) leaves no copy in the WAL. Another
+        connection reading an older snapshot keeps the WAL in use: wait for it on the timer,
+        up to the busy timeout; past it, warn and leave the rest to the next checkpoint."""
+        backoff = Backoff(self._busy_timeout)
+        while True:
+            if not self._conn.in_transaction:
+                row = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if row is None or row[0] == 0:
+                    return
+            try:
+                await asyncio.sleep(backoff.next())
+            except ServiceUnavailable:
+                log.warning("the WAL could not be emptied now; the next checkpoint will do it")
+                return
 
     def memo(self) -> dict[Hashable, Any]:
         """Emptied when another connection (a CLI, another worker) has committed since the

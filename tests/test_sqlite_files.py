@@ -1,0 +1,80 @@
+"""The SQLite file at rest: private to its owner, erased secrets gone, commits that survive a
+power cut."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from tessera import signing
+from tessera.store import open_store
+from test_store import LATER, NOW, new_instance
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_database_and_its_wal_and_shm_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    """The file holds signing keys: 0600 for it and for the -wal and -shm SQLite adds."""
+    db = tmp_path / "tessera.db"
+    old = os.umask(0o022)
+    try:
+        store = await open_store(f"sqlite:///{db}")
+    finally:
+        os.umask(old)
+    try:
+        await new_instance(store)
+        files = [db, tmp_path / "tessera.db-wal", tmp_path / "tessera.db-shm"]
+        assert [(f.name, 0o600) for f in files] == [(f.name, mode(f)) for f in files]
+    finally:
+        await store.close()
+
+
+async def test_an_existing_world_readable_database_is_closed_to_others(tmp_path: Path) -> None:
+    """A file made by an older version (0644) loses the permissions of others when opened."""
+    db = tmp_path / "tessera.db"
+    await (await open_store(f"sqlite:///{db}")).close()
+    db.chmod(0o644)
+    store = await open_store(f"sqlite:///{db}")
+    try:
+        assert mode(db) == 0o640
+    finally:
+        await store.close()
+
+
+async def test_a_rotated_out_private_key_is_left_in_neither_the_database_nor_its_wal(
+    tmp_path: Path,
+) -> None:
+    """After a rotation erases the old private key, its PEM is found in no file."""
+    db = tmp_path / "tessera.db"
+    store = await open_store(f"sqlite:///{db}")
+    try:
+        instance = await new_instance(store)
+        old = await signing.current(store, instance.id, now=NOW)
+        await signing.rotate(store, instance.id, now=LATER)
+        pem = old.private_pem.encode()
+        # 32-byte pieces of its base64, past the first line (the same in every RSA key)
+        pieces = [pem[i : i + 32] for i in range(92, len(pem) - 60, 32)]
+        for name in ("tessera.db", "tessera.db-wal"):
+            path = tmp_path / name
+            data = path.read_bytes() if path.exists() else b""
+            assert [p for p in pieces if p in data] == [], name
+    finally:
+        await store.close()
+
+
+async def test_commits_wait_for_the_disk_unless_the_url_says_otherwise(tmp_path: Path) -> None:
+    """synchronous=FULL (2) by default: a power cut loses no answered commit;
+    ``?synchronous=normal`` (1) is the operator's choice."""
+    full = await open_store(f"sqlite:///{tmp_path / 'full.db'}")
+    normal = await open_store(f"sqlite:///{tmp_path / 'normal.db'}?synchronous=normal")
+    try:
+        assert await full.db.fetchall("PRAGMA synchronous") == [(2,)]
+        assert await normal.db.fetchall("PRAGMA synchronous") == [(1,)]
+    finally:
+        await full.close()
+        await normal.close()
