@@ -223,3 +223,210 @@ def test_bad_paging_is_422(api: httpx.Client, query: str) -> None:
     param = query.split("=")[0]
     assert_clerk_error(api.get(f"/v1/users?{query}"), 422, "form_param_value_invalid", param)
     assert_clerk_error(api.get(f"{TOKENS}?{query}"), 422, "form_param_value_invalid", param)
+
+
+# Valid JSON that Python can decode but not store: a lone surrogate (escaped, since it cannot
+# be UTF-8), nesting far past any metadata, integers beyond 64 bits and numbers beyond a double.
+SURROGATE = '"\\ud800"'
+DEEP = "[" * 300 + "]" * 300
+BAD_VALUES = [
+    (
+        "POST",
+        "/v1/users",
+        f'{{"first_name": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "first_name",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"email_address": [{SURROGATE}]}}',
+        "form_param_format_invalid",
+        "email_address",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{{SURROGATE}: 1}}}}',
+        "form_param_format_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"private_metadata": {{"a": [{SURROGATE}]}}}}',
+        "form_param_format_invalid",
+        "private_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {DEEP}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {2**64}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {-(2**63) - 1}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        '{"public_metadata": {"a": 1e309}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        '{"private_metadata": {"a": -1e309}}',
+        "form_param_value_invalid",
+        "private_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {10**30}, "b": 1e309}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        f'{{"last_name": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "last_name",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        f'{{"public_metadata": {{"a": {DEEP}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        f'{{"private_metadata": {{"n": {2**70}}}}}',
+        "form_param_value_invalid",
+        "private_metadata",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        '{"public_metadata": {"n": 1e309}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    ("POST", TOKENS, f'{{"user_id": {SURROGATE}}}', "form_param_format_invalid", "user_id"),
+    (
+        "POST",
+        TOKENS,
+        f'{{"user_id": "{{user}}", "redirect_url": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "redirect_url",
+    ),
+    (
+        "PATCH",
+        "/v1/instance",
+        f'{{"after_sign_in_url": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "after_sign_in_url",
+    ),
+    (
+        "PATCH",
+        "/v1/instance",
+        f'{{"sign_in_url": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "sign_in_url",
+    ),
+    (
+        "PATCH",
+        "/v1/instance",
+        f'{{"allowed_redirect_urls": [{SURROGATE}]}}',
+        "form_param_format_invalid",
+        "allowed_redirect_urls",
+    ),
+    (
+        "POST",
+        "/v1/client/sign_ins",
+        f'{{"strategy": "ticket", "ticket": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "ticket",
+    ),
+    (
+        "POST",
+        "/v1/tickets/accept",
+        f'{{"ticket": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "ticket",
+    ),
+    (
+        "POST",
+        "/v1/users/{user}/ban",
+        f'{{"note": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "note",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "raw", "code", "param"), BAD_VALUES)
+def test_json_that_cannot_be_stored_is_422_naming_the_parameter(
+    server: Running,
+    api: httpx.Client,
+    user_id: str,
+    method: str,
+    path: str,
+    raw: str,
+    code: str,
+    param: str,
+) -> None:
+    """Lone surrogates, deep nesting, huge integers and 1e309 are refused, never a 500."""
+    path, raw = path.replace("{user}", user_id), raw.replace("{user}", user_id)
+    before = snapshot(server.database_url)
+    headers = {"content-type": "application/json"}
+    response = api.request(method, path, content=raw.encode(), headers=headers)
+    assert_clerk_error(response, 422, code, param)
+    assert snapshot(server.database_url) == before
+
+
+def test_a_lone_surrogate_in_a_parameter_name_is_422(server: Running, api: httpx.Client) -> None:
+    """A key that cannot be echoed as UTF-8 is named with the surrogate escaped."""
+    before = snapshot(server.database_url)
+    raw = f"{{{SURROGATE}: 1}}".encode()
+    response = api.post("/v1/users", content=raw, headers={"content-type": "application/json"})
+    assert_clerk_error(response, 422, "form_param_format_invalid", "\\ud800")
+    assert snapshot(server.database_url) == before
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "GET /v1/users?email_address=%ED%A0%80",
+        "GET /v1/users?external_id=%ED%A0%80",
+        "GET /v1/sign_in_tokens?user_id=%ED%A0%80",
+        "GET /v1/sessions?user_id=%ED%A0%80",
+        "GET /v1/users/user_%ED%A0%80",
+        "GET /v1/tickets/accept?ticket=%ED%A0%80",
+    ],
+)
+def test_an_encoded_surrogate_in_a_url_is_never_a_500(
+    server: Running, api: httpx.Client, request_line: str
+) -> None:
+    """Percent-encoded bytes that are not UTF-8 are read as replacement characters."""
+    before = snapshot(server.database_url)
+    method, target = request_line.split(" ")
+    response = api.request(method, target)
+    assert response.status_code < 500, response.text
+    assert snapshot(server.database_url) == before
