@@ -430,3 +430,69 @@ def test_an_encoded_surrogate_in_a_url_is_never_a_500(
     response = api.request(method, target)
     assert response.status_code < 500, response.text
     assert snapshot(server.database_url) == before
+
+
+def _emails(count: int) -> list[str]:
+    return [f"many{n}@example.com" for n in range(count)]
+
+
+def _nested(levels: int) -> str:
+    """A metadata object ``levels`` deep, itself included."""
+    return '{"a": ' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+
+
+@pytest.mark.parametrize(
+    ("field", "ok", "too_large"),
+    [
+        ("email_address", _emails(100), _emails(101)),
+        ("public_metadata", {"a": "x" * 8184}, {"a": "x" * 8185}),
+        ("private_metadata", {"a": "é" * 4092}, {"a": "é" * 4093}),
+    ],
+)
+def test_limits_hold_at_their_edge_and_past_it_are_422(
+    server: Running, api: httpx.Client, field: str, ok: Any, too_large: Any
+) -> None:
+    """At most 100 email addresses; a metadata object is at most 8192 bytes as compact JSON."""
+    before = snapshot(server.database_url)
+    response = api.post("/v1/users", json={field: too_large})
+    assert_clerk_error(response, 422, "form_param_exceeds_allowed_size", field)
+    assert snapshot(server.database_url) == before
+    assert api.post("/v1/users", json={field: ok}).status_code == 200
+
+
+def test_metadata_over_the_limit_is_refused_on_update_too(
+    server: Running, api: httpx.Client, user_id: str
+) -> None:
+    """PATCH checks each metadata object like create."""
+    before = snapshot(server.database_url)
+    response = api.patch(f"/v1/users/{user_id}", json={"public_metadata": {"a": "x" * 9000}})
+    assert_clerk_error(response, 422, "form_param_exceeds_allowed_size", "public_metadata")
+    assert snapshot(server.database_url) == before
+
+
+def test_metadata_may_nest_32_levels_not_33(server: Running, api: httpx.Client) -> None:
+    """The depth limit counts the metadata object itself as the first level."""
+    headers = {"content-type": "application/json"}
+    before = snapshot(server.database_url)
+    deep = f'{{"public_metadata": {_nested(33)}}}'.encode()
+    response = api.post("/v1/users", content=deep, headers=headers)
+    assert_clerk_error(response, 422, "form_param_value_invalid", "public_metadata")
+    assert snapshot(server.database_url) == before
+    fits = f'{{"public_metadata": {_nested(32)}}}'.encode()
+    assert api.post("/v1/users", content=fits, headers=headers).status_code == 200
+
+
+def test_duplicate_addresses_are_dropped_keeping_the_first_order(api: httpx.Client) -> None:
+    """Addresses are normalized and deduplicated; the first occurrence keeps its place."""
+    sent = ["B@example.com", "a@example.com", "b@example.com", " A@EXAMPLE.COM"]
+    user = make_user(api, email_address=sent)
+    stored = [e["email_address"] for e in user["email_addresses"]]
+    assert stored == ["b@example.com", "a@example.com"]
+
+
+def test_big_integers_within_64_bits_are_kept_exactly(api: httpx.Client) -> None:
+    """Integers at the edges of the signed 64-bit range round-trip unchanged."""
+    metadata = {"max": 2**63 - 1, "min": -(2**63), "nineteen": 1234567890123456789}
+    user = make_user(api, public_metadata=metadata)
+    assert user["public_metadata"] == metadata
+    assert api.get(f"/v1/users/{user['id']}").json()["public_metadata"] == metadata
