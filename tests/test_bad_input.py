@@ -223,3 +223,276 @@ def test_bad_paging_is_422(api: httpx.Client, query: str) -> None:
     param = query.split("=")[0]
     assert_clerk_error(api.get(f"/v1/users?{query}"), 422, "form_param_value_invalid", param)
     assert_clerk_error(api.get(f"{TOKENS}?{query}"), 422, "form_param_value_invalid", param)
+
+
+# Valid JSON that Python can decode but not store: a lone surrogate (escaped, since it cannot
+# be UTF-8), nesting far past any metadata, integers beyond 64 bits and numbers beyond a double.
+SURROGATE = '"\\ud800"'
+DEEP = "[" * 300 + "]" * 300
+BAD_VALUES = [
+    (
+        "POST",
+        "/v1/users",
+        f'{{"first_name": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "first_name",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"email_address": [{SURROGATE}]}}',
+        "form_param_format_invalid",
+        "email_address",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{{SURROGATE}: 1}}}}',
+        "form_param_format_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"private_metadata": {{"a": [{SURROGATE}]}}}}',
+        "form_param_format_invalid",
+        "private_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {DEEP}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {2**64}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {-(2**63) - 1}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        '{"public_metadata": {"a": 1e309}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        '{"private_metadata": {"a": -1e309}}',
+        "form_param_value_invalid",
+        "private_metadata",
+    ),
+    (
+        "POST",
+        "/v1/users",
+        f'{{"public_metadata": {{"a": {10**30}, "b": 1e309}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        f'{{"last_name": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "last_name",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        f'{{"public_metadata": {{"a": {DEEP}}}}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        f'{{"private_metadata": {{"n": {2**70}}}}}',
+        "form_param_value_invalid",
+        "private_metadata",
+    ),
+    (
+        "PATCH",
+        "/v1/users/{user}",
+        '{"public_metadata": {"n": 1e309}}',
+        "form_param_value_invalid",
+        "public_metadata",
+    ),
+    ("POST", TOKENS, f'{{"user_id": {SURROGATE}}}', "form_param_format_invalid", "user_id"),
+    (
+        "POST",
+        TOKENS,
+        f'{{"user_id": "{{user}}", "redirect_url": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "redirect_url",
+    ),
+    (
+        "PATCH",
+        "/v1/instance",
+        f'{{"after_sign_in_url": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "after_sign_in_url",
+    ),
+    (
+        "PATCH",
+        "/v1/instance",
+        f'{{"sign_in_url": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "sign_in_url",
+    ),
+    (
+        "PATCH",
+        "/v1/instance",
+        f'{{"allowed_redirect_urls": [{SURROGATE}]}}',
+        "form_param_format_invalid",
+        "allowed_redirect_urls",
+    ),
+    (
+        "POST",
+        "/v1/client/sign_ins",
+        f'{{"strategy": "ticket", "ticket": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "ticket",
+    ),
+    (
+        "POST",
+        "/v1/tickets/accept",
+        f'{{"ticket": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "ticket",
+    ),
+    (
+        "POST",
+        "/v1/users/{user}/ban",
+        f'{{"note": {SURROGATE}}}',
+        "form_param_format_invalid",
+        "note",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "raw", "code", "param"), BAD_VALUES)
+def test_json_that_cannot_be_stored_is_422_naming_the_parameter(
+    server: Running,
+    api: httpx.Client,
+    user_id: str,
+    method: str,
+    path: str,
+    raw: str,
+    code: str,
+    param: str,
+) -> None:
+    """Lone surrogates, deep nesting, huge integers and 1e309 are refused, never a 500."""
+    path, raw = path.replace("{user}", user_id), raw.replace("{user}", user_id)
+    before = snapshot(server.database_url)
+    headers = {"content-type": "application/json"}
+    response = api.request(method, path, content=raw.encode(), headers=headers)
+    assert_clerk_error(response, 422, code, param)
+    assert snapshot(server.database_url) == before
+
+
+def test_a_lone_surrogate_in_a_parameter_name_is_422(server: Running, api: httpx.Client) -> None:
+    """A key that cannot be echoed as UTF-8 is named with the surrogate escaped."""
+    before = snapshot(server.database_url)
+    raw = f"{{{SURROGATE}: 1}}".encode()
+    response = api.post("/v1/users", content=raw, headers={"content-type": "application/json"})
+    assert_clerk_error(response, 422, "form_param_format_invalid", "\\ud800")
+    assert snapshot(server.database_url) == before
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "GET /v1/users?email_address=%ED%A0%80",
+        "GET /v1/users?external_id=%ED%A0%80",
+        "GET /v1/sign_in_tokens?user_id=%ED%A0%80",
+        "GET /v1/sessions?user_id=%ED%A0%80",
+        "GET /v1/users/user_%ED%A0%80",
+        "GET /v1/tickets/accept?ticket=%ED%A0%80",
+    ],
+)
+def test_an_encoded_surrogate_in_a_url_is_never_a_500(
+    server: Running, api: httpx.Client, request_line: str
+) -> None:
+    """Percent-encoded bytes that are not UTF-8 are read as replacement characters."""
+    before = snapshot(server.database_url)
+    method, target = request_line.split(" ")
+    response = api.request(method, target)
+    assert response.status_code < 500, response.text
+    assert snapshot(server.database_url) == before
+
+
+def _emails(count: int) -> list[str]:
+    return [f"many{n}@example.com" for n in range(count)]
+
+
+def _nested(levels: int) -> str:
+    """A metadata object ``levels`` deep, itself included."""
+    return '{"a": ' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+
+
+@pytest.mark.parametrize(
+    ("field", "ok", "too_large"),
+    [
+        ("email_address", _emails(100), _emails(101)),
+        ("public_metadata", {"a": "x" * 8184}, {"a": "x" * 8185}),
+        ("private_metadata", {"a": "é" * 4092}, {"a": "é" * 4093}),
+    ],
+)
+def test_limits_hold_at_their_edge_and_past_it_are_422(
+    server: Running, api: httpx.Client, field: str, ok: Any, too_large: Any
+) -> None:
+    """At most 100 email addresses; a metadata object is at most 8192 bytes as compact JSON."""
+    before = snapshot(server.database_url)
+    response = api.post("/v1/users", json={field: too_large})
+    assert_clerk_error(response, 422, "form_param_exceeds_allowed_size", field)
+    assert snapshot(server.database_url) == before
+    assert api.post("/v1/users", json={field: ok}).status_code == 200
+
+
+def test_metadata_over_the_limit_is_refused_on_update_too(
+    server: Running, api: httpx.Client, user_id: str
+) -> None:
+    """PATCH checks each metadata object like create."""
+    before = snapshot(server.database_url)
+    response = api.patch(f"/v1/users/{user_id}", json={"public_metadata": {"a": "x" * 9000}})
+    assert_clerk_error(response, 422, "form_param_exceeds_allowed_size", "public_metadata")
+    assert snapshot(server.database_url) == before
+
+
+def test_metadata_may_nest_32_levels_not_33(server: Running, api: httpx.Client) -> None:
+    """The depth limit counts the metadata object itself as the first level."""
+    headers = {"content-type": "application/json"}
+    before = snapshot(server.database_url)
+    deep = f'{{"public_metadata": {_nested(33)}}}'.encode()
+    response = api.post("/v1/users", content=deep, headers=headers)
+    assert_clerk_error(response, 422, "form_param_value_invalid", "public_metadata")
+    assert snapshot(server.database_url) == before
+    fits = f'{{"public_metadata": {_nested(32)}}}'.encode()
+    assert api.post("/v1/users", content=fits, headers=headers).status_code == 200
+
+
+def test_duplicate_addresses_are_dropped_keeping_the_first_order(api: httpx.Client) -> None:
+    """Addresses are normalized and deduplicated; the first occurrence keeps its place."""
+    sent = ["B@example.com", "a@example.com", "b@example.com", " A@EXAMPLE.COM"]
+    user = make_user(api, email_address=sent)
+    stored = [e["email_address"] for e in user["email_addresses"]]
+    assert stored == ["b@example.com", "a@example.com"]
+
+
+def test_big_integers_within_64_bits_are_kept_exactly(api: httpx.Client) -> None:
+    """Integers at the edges of the signed 64-bit range round-trip unchanged."""
+    metadata = {"max": 2**63 - 1, "min": -(2**63), "nineteen": 1234567890123456789}
+    user = make_user(api, public_metadata=metadata)
+    assert user["public_metadata"] == metadata
+    assert api.get(f"/v1/users/{user['id']}").json()["public_metadata"] == metadata

@@ -8,6 +8,7 @@
     │   ├── ParamMissing                a required parameter is absent
     │   ├── ParamInvalid                a parameter of the wrong type or out of range
     │   ├── ParamFormatInvalid          a parameter in the wrong format (an email address)
+    │   ├── ParamTooLarge               a parameter over its size limit (metadata, addresses)
     │   └── IdentifierExists            an email, username or external id already taken
     ├── Unauthenticated
     │   ├── AuthorizationHeaderInvalid  no ``Authorization: Bearer sk_…`` header
@@ -52,6 +53,7 @@ __all__ = [
     "ParamFormatInvalid",
     "ParamInvalid",
     "ParamMissing",
+    "ParamTooLarge",
     "RequestInvalid",
     "RouteNotFound",
     "SecretKeyInvalid",
@@ -132,6 +134,14 @@ class ParamFormatInvalid(_ParamError):
 
     def __init__(self, param: str, reason: str) -> None:
         super().__init__(param, f"{param} must be {reason}.")
+
+
+class ParamTooLarge(_ParamError):
+    code = "form_param_exceeds_allowed_size"
+    message = "exceeds the allowed size"
+
+    def __init__(self, param: str, limit: str) -> None:
+        super().__init__(param, f"The given {param} exceeds the maximum allowed size of {limit}.")
 
 
 class IdentifierExists(_ParamError):

@@ -8,18 +8,33 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tessera import ids
-from tessera.errors import NotFound, ParamFormatInvalid
+import orjson
+
+from tessera import ids, json_values
+from tessera.errors import NotFound, ParamFormatInvalid, ParamTooLarge
 from tessera.models import EmailAddress, User
 from tessera.store import Store
 
-__all__ = ["ban", "create", "delete", "get", "list_users", "normalize_email", "update"]
+__all__ = [
+    "MAX_EMAIL_ADDRESSES",
+    "MAX_METADATA_BYTES",
+    "ban",
+    "create",
+    "delete",
+    "get",
+    "list_users",
+    "normalize_email",
+    "update",
+]
 
 log = logging.getLogger(__name__)
 
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 _MAX_EMAIL = 320
+MAX_EMAIL_ADDRESSES = 100
+MAX_METADATA_BYTES = 8192  # each metadata object, as compact JSON (Clerk's 8 KB)
+_METADATA = ("public_metadata", "private_metadata")
 
 
 def normalize_email(address: str) -> str:
@@ -28,6 +43,23 @@ def normalize_email(address: str) -> str:
     if len(address) > _MAX_EMAIL or not _EMAIL.fullmatch(address):
         raise ParamFormatInvalid("email_address", "a valid email address")
     return address
+
+
+def _email_addresses(addresses: Sequence[str], now: datetime) -> tuple[EmailAddress, ...]:
+    """The addresses normalized, duplicates dropped (first kept, in order), at most 100."""
+    if len(addresses) > MAX_EMAIL_ADDRESSES:
+        raise ParamTooLarge("email_address", f"{MAX_EMAIL_ADDRESSES} addresses")
+    unique = dict.fromkeys(normalize_email(a) for a in addresses)
+    return tuple(EmailAddress(ids.new_id("idn", now), a, now) for a in unique)
+
+
+def _check_metadata(fields: dict[str, Any]) -> None:
+    """Each metadata object storable (see json_values) and at most 8 KB as compact JSON."""
+    for name in _METADATA:
+        if name in fields:
+            json_values.check(name, fields[name])
+            if len(orjson.dumps(fields[name])) > MAX_METADATA_BYTES:
+                raise ParamTooLarge(name, f"{MAX_METADATA_BYTES} bytes (8 KB)")
 
 
 async def create(
@@ -39,17 +71,14 @@ async def create(
     **fields: Any,
 ) -> User:
     """A new user; ``fields`` are the updatable columns (names, external_id, metadata)."""
-    emails: list[EmailAddress] = []
-    for address in email_addresses:
-        normal = normalize_email(address)
-        if normal not in (e.email_address for e in emails):
-            emails.append(EmailAddress(ids.new_id("idn", now), normal, now))
+    emails = _email_addresses(email_addresses, now)
+    _check_metadata(fields)
     user = User(
         id=ids.new_id("user", now),
         instance_id=instance_id,
         created_at=now,
         updated_at=now,
-        email_addresses=tuple(emails),
+        email_addresses=emails,
         **fields,
     )
     await store.users.insert(user)
@@ -82,6 +111,7 @@ async def list_users(
 async def update(
     store: Store, instance_id: str, user_id: str, changes: dict[str, Any], *, now: datetime
 ) -> User:
+    _check_metadata(changes)
     user = None
     if ids.is_id(user_id, "user"):
         user = await store.users.update(instance_id, user_id, changes, now=now)

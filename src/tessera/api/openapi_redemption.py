@@ -134,6 +134,7 @@ REDEMPTION_OPERATIONS: dict[str, dict[str, Any]] = {
                 **_PAGE_ERRORS,
                 "413": _ERRORS,
                 "415": _ERRORS,
+                "422": _ERRORS,
             },
         },
     },

@@ -1,18 +1,22 @@
 """Reading request bodies and query strings into typed values, with Clerk's errors.
 
 JSON booleans are not integers here, ``"60"`` is not a number, and ``1.5`` or ``1e309`` is not
-an integer: each is a 422 naming the parameter. A body that is not a JSON object is a 400.
+an integer: each is a 422 naming the parameter. A body that is not a JSON object is a 400. Every
+JSON body is checked once, whole, by :func:`tessera.json_values.check` (no lone surrogates, no
+integer beyond 64 bits, no infinity, nesting at most 32 levels), so no route sees such a value.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
 
+from tessera import json_values
 from tessera.errors import (
     BodyInvalid,
     BodyTooLarge,
@@ -36,7 +40,9 @@ __all__ = [
 
 MAX_BODY = 1024 * 1024
 _RAW_BODY = "tessera.raw_body"
-_INT64_MAX = 2**63 - 1
+_INT64_MAX = json_values.INT64_MAX
+# orjson reads an integer beyond 64 bits as a float, silently; such bodies take the slow path.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
 async def raw_body(request: Request) -> bytes:
@@ -86,21 +92,35 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise UnsupportedContentType(
             f"Send the body as JSON with Content-Type: application/json, not {media or 'none'}."
         )
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        body = _lenient(raw)
+    body = _decode(raw)
     if not isinstance(body, dict):
         raise BodyInvalid("The request body must be a JSON object.")
+    for name, value in body.items():
+        json_values.check(json_values.param_name(name), name)
+        json_values.check(name, value)
     return body
 
 
+def _decode(raw: bytes) -> Any:
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return _lenient(raw)
+
+
 def _lenient(raw: bytes) -> Any:
-    """Valid JSON that orjson refuses (numbers beyond a double, such as 1e309) still parses."""
+    """Valid JSON that orjson refuses or misreads (1e309, a lone surrogate, 2**64) still
+    parses, exactly, for :func:`json_values.check` to name; NaN and Infinity are not JSON."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise BodyInvalid("The request body is not valid JSON.") from None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(constant)
 
 
 def required_str(body: dict[str, Any], name: str) -> str:
