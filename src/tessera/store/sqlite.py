@@ -50,6 +50,7 @@ def path_from_url(url: str) -> str:
 
 class SQLiteDatabase:
     dialect = "sqlite"
+    migrated = (0, 0)  # the schema version open() found, and the one it reached
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -83,7 +84,7 @@ class SQLiteDatabase:
     async def open(cls, url: str) -> SQLiteDatabase:
         db = cls(path_from_url(url))
         async with db.transaction():
-            await apply_migrations(db)
+            db.migrated = await apply_migrations(db)
         return db
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
