@@ -18,6 +18,7 @@ from cli_helpers import Cli, clear_env
 from conftest import in_store
 from servers import Running
 from tessera import tokens, users
+from tessera.cli.ledger import Journal
 from tessera.clock import system_clock
 from tessera.store import Store
 
@@ -324,3 +325,42 @@ def test_progress_shows_count_and_rate_on_stderr(
     assert result.code == 0
     assert expected in result.err and "rows/s" in result.err
     assert result.out.startswith("issued 3 links")
+
+
+def mode_of(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_links_file_is_private_new_or_appended(cli: Cli, server: Running, tmp_path: Path) -> None:
+    """links.csv holds live links: created 0600 whatever the umask, and made 0600 when a
+    rerun appends to one that was readable by others."""
+    make_users(server.database_url, 2)
+    source = write_csv(tmp_path / "in.csv", ["email"], [["u0@example.com"]])
+    out = tmp_path / "links.csv"
+    old_umask = os.umask(0o022)
+    try:
+        assert cli("tokens", "issue", "--csv", str(source), "--out", str(out)).code == 0
+        assert mode_of(out) == 0o600
+        out.chmod(0o644)
+        write_csv(source, ["email"], [["u0@example.com"], ["u1@example.com"]])
+        assert cli("tokens", "issue", "--csv", str(source), "--out", str(out)).code == 0
+    finally:
+        os.umask(old_umask)
+    assert mode_of(out) == 0o600
+    assert len(read_links(out)) == 2
+
+
+def test_journal_is_private_new_or_reused(tmp_path: Path) -> None:
+    """The journal names the user whose link is being made: 0600, also over an old one."""
+    path = tmp_path / "links.csv.journal"
+    old_umask = os.umask(0o022)
+    try:
+        for _ in range(2):
+            journal = Journal(path)
+            journal.start()
+            journal.intent("user_x", 1)
+            journal.close()
+            assert mode_of(path) == 0o600
+            path.chmod(0o644)
+    finally:
+        os.umask(old_umask)

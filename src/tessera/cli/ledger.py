@@ -21,7 +21,15 @@ from typing import IO
 
 from tessera.cli.output import UsageError
 
-__all__ = ["IDENTIFIERS", "OUT_COLUMNS", "InputRow", "Journal", "Ledger", "read_rows"]
+__all__ = [
+    "IDENTIFIERS",
+    "OUT_COLUMNS",
+    "InputRow",
+    "Journal",
+    "Ledger",
+    "open_private",
+    "read_rows",
+]
 
 IDENTIFIERS = ("user_id", "email", "external_id")
 _ALIASES = {"id": "user_id", "email_address": "email"}
@@ -97,7 +105,7 @@ class Ledger:
         if exists:
             ledger._load()
         try:
-            ledger._handle = path.open("a", newline="", encoding="utf-8")
+            ledger._handle = open_private(path, "a")
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}.") from None
         ledger._writer = csv.DictWriter(ledger._handle, OUT_COLUMNS)
@@ -163,7 +171,7 @@ class Journal:
         return (user_id, int(since)) if since.isdigit() else None
 
     def start(self) -> None:
-        self._handle = self.path.open("w", encoding="utf-8")
+        self._handle = open_private(self.path, "w")
 
     def intent(self, user_id: str, since_ms: int) -> None:
         assert self._handle is not None
@@ -187,3 +195,19 @@ class Journal:
         self.close()
         if self.path.exists():
             os.unlink(self.path)
+
+
+def open_private(path: Path, mode: str) -> IO[str]:
+    """``path`` opened to write (``"w"``) or append (``"a"``), readable by its owner only.
+
+    The file is created 0600 whatever the umask, and one that already exists is made 0600:
+    the links it holds sign people in.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, mode, newline="", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -31,7 +31,15 @@ def register(commands: Any) -> None:
     migrate = commands.add_parser(
         "migrate",
         help="create or upgrade the database schema",
-        description="Create or upgrade the schema of the database named by TESSERA_DATABASE_URL.",
+        description="Create or upgrade the schema of the database named by --database-url "
+        "(default $TESSERA_DATABASE_URL), and create its default instance as `tessera serve` "
+        "does (registering TESSERA_SECRET_KEY if set; no key is made or shown).",
+    )
+    migrate.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,  # the root parser's value stays when none is given here
+        help="the database (sqlite:///path.db or postgresql://…)",
     )
     migrate.set_defaults(run=_migrate)
 
@@ -109,16 +117,29 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from tessera import keys
     from tessera.store import open_store
 
     settings = Settings.from_env()
+    url = args.database_url or settings.database_url
 
-    async def run() -> None:
-        store = await open_store(settings.database_url)
-        await store.close()
+    async def run() -> tuple[int, int]:
+        store = await open_store(url)
+        try:
+            await keys.bootstrap(store, settings.secret_key, now=system_clock())
+        finally:
+            await store.close()
+        return store.migrated
 
-    asyncio.run(run())
-    print(f"tessera: the schema of {_redacted(settings.database_url)} is up to date.")
+    found, reached = asyncio.run(run())
+    where = _redacted(url)
+    if found == 0:
+        said = f"created the schema of {where} (version {reached}) and its default instance."
+    elif found < reached:
+        said = f"upgraded the schema of {where} from version {found} to {reached}."
+    else:
+        said = f"the schema of {where} is up to date (version {reached})."
+    print(f"tessera: {said}")
     return EXIT_OK
 
 

@@ -27,8 +27,9 @@ __all__ = ["Database", "SchemaTooNew", "Store", "UniqueViolation", "open_store"]
 class Store:
     """Everything Tessera keeps, over one :class:`Database`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, migrated: tuple[int, int] = (0, 0)) -> None:
         self.db = db
+        self.migrated = migrated  # when opened: the schema version found, and the one reached
         self.instances = Instances(db)
         self.users = Users(db)
         self.tokens = Tokens(db)
@@ -54,7 +55,8 @@ async def open_store(url: str, **options: int) -> Store:
     if scheme == "sqlite":
         from tessera.store.sqlite import SQLiteDatabase
 
-        return Store(await SQLiteDatabase.open(url))
+        sqlite = await SQLiteDatabase.open(url)
+        return Store(sqlite, migrated=sqlite.migrated)
     if scheme in ("postgresql", "postgres"):
         try:
             from tessera.store.postgres import PostgresDatabase
@@ -62,7 +64,8 @@ async def open_store(url: str, **options: int) -> Store:
             raise ConfigError(
                 "PostgreSQL needs the driver: pip install 'tessera[postgres]'."
             ) from exc
-        return Store(await PostgresDatabase.open(url, **options))
+        postgres = await PostgresDatabase.open(url, **options)
+        return Store(postgres, migrated=postgres.migrated)
     raise ConfigError(
         f"TESSERA_DATABASE_URL must start with sqlite:// or postgresql://, not {scheme}://."
     )

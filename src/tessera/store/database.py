@@ -93,8 +93,10 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-async def apply_migrations(db: Database, steps: Sequence[tuple[int, str]] | None = None) -> int:
-    """Bring the schema to the newest version; the version reached.
+async def apply_migrations(
+    db: Database, steps: Sequence[tuple[int, str]] | None = None
+) -> tuple[int, int]:
+    """Bring the schema to the newest version; the version found (0: none) and the one reached.
 
     The caller holds whatever lock keeps two processes from migrating at once. Refuses a
     database whose schema is newer than this code knows.
@@ -112,6 +114,7 @@ async def apply_migrations(db: Database, steps: Sequence[tuple[int, str]] | None
             f"The database schema is at version {current}, newer than the {newest_known} this "
             "Tessera knows: upgrade Tessera before serving this database."
         )
+    found = current
     for version, sql in steps:
         if version > current:
             await db.script(sql)
@@ -119,4 +122,4 @@ async def apply_migrations(db: Database, steps: Sequence[tuple[int, str]] | None
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)", version
             )
             current = version
-    return current
+    return found, current

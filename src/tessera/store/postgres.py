@@ -146,6 +146,8 @@ class _InTransaction(_Statements):
 class PostgresDatabase(_Statements):
     """A pool over one PostgreSQL database (or schema, with ``?search_path=``)."""
 
+    migrated = (0, 0)  # the schema version open() found, and the one it reached
+
     def __init__(self, pool: Any) -> None:
         super().__init__(pool)
         self._pool = pool
@@ -175,14 +177,15 @@ class PostgresDatabase(_Statements):
             ) from None
         db = cls(pool)
         try:
-            await db.migrate()
+            db.migrated = await db.migrate()
         except BaseException:
             await pool.close()
             raise
         return db
 
-    async def migrate(self) -> int:
-        """Apply pending migrations in one transaction holding the migration lock; the version.
+    async def migrate(self) -> tuple[int, int]:
+        """Apply pending migrations in one transaction holding the migration lock; the version
+        found and the one reached.
 
         The exclusive transaction's ``pg_advisory_xact_lock`` makes a second node starting at
         the same moment wait until the first commits; it then finds the schema current and

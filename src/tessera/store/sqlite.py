@@ -98,6 +98,7 @@ def _private_file(path: str) -> None:
 
 class SQLiteDatabase:
     dialect = "sqlite"
+    migrated = (0, 0)  # the schema version open() found, and the one it reached
 
     def __init__(self, options: SQLiteOptions) -> None:
         if options.path != ":memory:":
@@ -133,7 +134,7 @@ class SQLiteDatabase:
     async def open(cls, url: str) -> SQLiteDatabase:
         db = cls(options_from_url(url))
         async with db.transaction():
-            await apply_migrations(db)
+            db.migrated = await apply_migrations(db)
         return db
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
