@@ -2,17 +2,21 @@
 
 The order, and why:
 
-1. Count the attempt against the client address's budget (one upsert shared by every node);
-   over budget → :class:`TooManyRequests`. A successful redemption is refunded, so only
-   failures spend the budget.
-2. Check the ticket's format and checksum: a malformed ticket is refused without a lookup.
-3. Look the token up by the ticket's hash and check it (pending, unexpired, user live). This
-   read only prepares the session and answers the common failures early; it decides nothing.
-4. Accept and start the session in one transaction, whose accept is ONE conditional UPDATE
+1. Check the ticket's format and checksum: a malformed ticket is refused without a lookup.
+2. Look the token up by the id the ticket names and compare the ticket's hash in constant
+   time, then check it (pending, unexpired, user live). This read only prepares the session
+   and answers the common failures early; it decides nothing.
+3. Accept and start the session in one transaction, whose accept is ONE conditional UPDATE
    (pending, unexpired, user not banned → accepted); its row count decides. The user check is
    inside that statement, before the token is consumed: a banned or deleted user's ticket is
    refused without being used up (ban and delete revoke pending tokens anyway).
-5. When the accept matches nothing, read the token again to name the reason.
+4. When the accept matches nothing, read the token again to name the reason.
+5. Only a failure is counted against the client address's budget (one conditional upsert
+   shared by every node). Over budget, the failure is answered :class:`TooManyRequests`
+   instead of its reason, and nothing is written. A genuine, redeemable ticket is never
+   refused by the limit: forging one is hopeless at 256 bits, so the limit only has to slow
+   guessing down, and an attacker spending an address's budget must not lock out the people
+   behind that address (an office NAT, or an app that redeems on its own server).
 
 Every refusal is a :class:`TicketUnusable` subclass carrying Clerk's code; the reason is
 logged with the token id, never with the ticket.
@@ -35,6 +39,7 @@ from tessera.errors import (
     TicketUnusable,
     TooManyRequests,
 )
+from tessera.logs import escape
 from tessera.models import InstanceSettings, Session, SignInToken, User
 from tessera.store import Store
 
@@ -128,29 +133,31 @@ async def redeem(
     limit: RateLimit | None = None,
 ) -> Redemption:
     """Exchange a ticket for a new session and its token, at most once."""
-    bucket = window_start = None
-    if limit is not None and limit.attempts > 0:
-        bucket, window_start = await _count_attempt(store, client_address, limit, now=now)
-    redemption = await _redeem(store, ticket, now, issuer, client_address, user_agent)
-    if bucket is not None and window_start is not None:
-        await store.rate_limits.refund(bucket, window_start)
-    return redemption
+    try:
+        return await _redeem(store, ticket, now, issuer, client_address, user_agent)
+    except TicketUnusable:
+        if limit is not None and limit.attempts > 0:
+            await _count_failure(store, client_address, limit, now=now)
+        raise
 
 
-async def _count_attempt(
+async def _count_failure(
     store: Store, client_address: str | None, limit: RateLimit, *, now: datetime
-) -> tuple[str, int]:
+) -> None:
+    """Spend one failure of the address's budget; TooManyRequests, writing nothing, when it
+    is spent. The read first keeps a flood of over-limit failures off the write path."""
     bucket = f"redeem:{client_address or 'unknown'}"
     window_ms = limit.window * 1000
     window_start = to_ms(now) - to_ms(now) % window_ms
-    hits = await store.rate_limits.hit(bucket, window_start)
+    hits: int | None = None
+    if await store.rate_limits.hits(bucket, window_start) < limit.attempts:
+        hits = await store.rate_limits.hit(bucket, window_start, limit=limit.attempts)
+    if hits is None:
+        retry_after = -(-(window_start + window_ms - to_ms(now)) // 1000)
+        log.warning("redemptions from %s over the limit", escape(client_address or "unknown"))
+        raise TooManyRequests(max(1, retry_after))
     if hits == 1:  # this address starts a window: sweep buckets no window can still use
         await store.rate_limits.prune(window_start - window_ms)
-    if hits > limit.attempts:
-        retry_after = -(-(window_start + window_ms - to_ms(now)) // 1000)
-        log.warning("redemptions from %s over the limit", client_address or "unknown")
-        raise TooManyRequests(max(1, retry_after))
-    return bucket, window_start
 
 
 async def _redeem(
