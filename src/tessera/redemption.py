@@ -134,9 +134,7 @@ async def redeem(
     bucket = window_start = None
     if limit is not None and limit.attempts > 0:
         bucket, window_start = await _count_attempt(store, client_address, limit, now=now)
-    redemption = await _redeem(
-        store, ticket, now, public_url, client_address, user_agent, origin
-    )
+    redemption = await _redeem(store, ticket, now, public_url, client_address, user_agent, origin)
     if bucket is not None and window_start is not None:
         await store.rate_limits.refund(bucket, window_start)
     return redemption

@@ -32,8 +32,20 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-class Unsealable(Exception):
-    """A sealed value that no key of the keyring opens (or there is no key at all)."""
+class Unsealable(ConfigError):
+    """A sealed value that no key of the keyring opens (or there is no key at all). Its
+    message is one sentence saying which setting to change."""
+
+
+_NO_KEY = (
+    "The signing keys in this database are encrypted and TESSERA_ENCRYPTION_KEY is not set: "
+    "set it to the key they were sealed with."
+)
+_WRONG_KEY = (
+    "The signing keys in this database do not open with TESSERA_ENCRYPTION_KEY: set it to the "
+    "key they were sealed with (to move to a new key, give the old one as "
+    "TESSERA_PREVIOUS_ENCRYPTION_KEY and run `tessera signing-keys rewrap`)."
+)
 
 
 def new_key() -> str:
@@ -96,7 +108,7 @@ class Keyring:
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (binascii.Error, ValueError):
-            raise Unsealable("a sealed value is damaged") from None
+            raise Unsealable(_WRONG_KEY) from None
         for key in (self.current, self.previous):
             if key is None:
                 continue
@@ -105,4 +117,4 @@ class Keyring:
             except (InvalidTag, ValueError):
                 continue
             return opened.decode()
-        raise Unsealable("no encryption key opens a sealed value")
+        raise Unsealable(_WRONG_KEY if self.current or self.previous else _NO_KEY)

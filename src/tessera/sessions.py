@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from tessera import ids, signing
 from tessera.errors import NotFound, ParamInvalid, SessionNotRevocable
-from tessera.models import InstanceSettings, Session, SignInToken, SigningKey
+from tessera.models import InstanceSettings, Session, SigningKey, SignInToken
 from tessera.store import Store
 from tessera.store.sessions import STATUSES, KeyRevoked
 

@@ -40,7 +40,6 @@ __all__ = [
     "issuer",
     "jwks",
     "revoke",
-    "revoke_current",
     "rotate",
     "sign_session_token",
 ]
@@ -174,16 +173,8 @@ async def revoke(
     return Revocation(revoked or key, replacement, count)
 
 
-async def revoke_current(
-    store: Store, instance_id: str, *, now: datetime, algorithm: SigningAlgorithm | None = None
-) -> Revocation:
-    """Rotate and revoke the previous key at once (``rotate --revoke-previous``)."""
-    key = await current(store, instance_id, now=now)
-    return await revoke(store, instance_id, key.id, now=now, algorithm=algorithm)
-
-
 def issuer(public_url: str, instance_id: str) -> str:
-    """The ``iss`` of an instance's session tokens; its JWKS is at ``{iss}/.well-known/jwks.json``."""
+    """The ``iss`` of an instance's session tokens; its JWKS: ``{iss}/.well-known/jwks.json``."""
     return f"{public_url}/instances/{instance_id}"
 
 
