@@ -3,6 +3,7 @@ server with chosen settings."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -54,8 +55,17 @@ def session_jwt(response: httpx.Response) -> str:
     return token
 
 
+def issuer_of(base_url: str, token: str) -> str:
+    """The token's ``iss``, checked to be an instance's issuer on this server."""
+    issuer: str = jwt.decode(token, options={"verify_signature": False})["iss"]
+    assert re.fullmatch(re.escape(base_url) + r"/instances/ins_\w{27}", issuer), issuer
+    return issuer
+
+
 def verify(base_url: str, token: str, *, path: str = "/.well-known/jwks.json") -> dict[str, Any]:
-    """The claims of a session token, verified with PyJWT against the server's JWKS."""
+    """The claims of a session token, verified with PyJWT against the server's JWKS at
+    ``path``; its ``iss`` is an instance's issuer on this server."""
+    issuer = issuer_of(base_url, token)
     keys = jwt.PyJWKSet.from_dict(httpx.get(base_url + path).json())
     kid = jwt.get_unverified_header(token)["kid"]
     key = next(k for k in keys.keys if k.key_id == kid)
@@ -63,7 +73,7 @@ def verify(base_url: str, token: str, *, path: str = "/.well-known/jwks.json") -
         token,
         key=key,
         algorithms=["RS256", "EdDSA"],
-        issuer=base_url,
+        issuer=issuer,
         options={"require": ["sub", "sid", "iss", "iat", "nbf", "exp"]},
     )
     return claims

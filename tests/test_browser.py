@@ -16,8 +16,10 @@ import uvicorn
 from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 from playwright.sync_api import Page, expect, sync_playwright
 
+from conftest import in_store
 from redeeming import running
 from servers import ManualClock, Running, free_port
+from tessera.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -65,9 +67,9 @@ def example_app(server: Running) -> Iterator[str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     port = free_port()
-    config = uvicorn.Config(
-        module.create_app(server.base_url), host="127.0.0.1", port=port, log_config=None
-    )
+    issuer = f"{server.base_url}/instances/{in_store(server.database_url, default_instance)}"
+    app = module.create_app(issuer, [f"http://127.0.0.1:{port}"])  # it checks iss and azp
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
     app_server = uvicorn.Server(config)
     thread = threading.Thread(target=app_server.run, daemon=True)
     thread.start()
@@ -80,6 +82,12 @@ def example_app(server: Running) -> Iterator[str]:
     finally:
         app_server.should_exit = True
         thread.join(10)
+
+
+async def default_instance(store: Store) -> str:
+    instance = await store.instances.first()
+    assert instance is not None
+    return instance.id
 
 
 @pytest.mark.browser

@@ -191,10 +191,10 @@ async def test_tickets_issued_before_tickets_named_their_token_still_redeem_once
             instance.id, user_id=None, status=None, limit=10, offset=0
         )
         assert after == kept
-        first = await redemption.redeem(store, tickets[0], now=now, issuer="http://t")
+        first = await redemption.redeem(store, tickets[0], now=now, public_url="http://t")
         assert first.session.user_id == user.id
         with pytest.raises(SignInTokenAlreadyUsed):
-            await redemption.redeem(store, tickets[0], now=now, issuer="http://t")
+            await redemption.redeem(store, tickets[0], now=now, public_url="http://t")
         second = await redemption.preview(store, tickets[1], now=now)
         assert second.unusable is None
     finally:

@@ -103,7 +103,7 @@ def test_store_level_race_has_one_winner(server: Running, api: httpx.Client) -> 
         async def attempt() -> str:
             try:
                 await redemption.redeem(
-                    stores[i], token["token"], now=datetime.now(UTC), issuer="http://t"
+                    stores[i], token["token"], now=datetime.now(UTC), public_url="http://t"
                 )
             except TicketUnusable as exc:
                 return exc.code

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from tessera import crypto
 from tessera.errors import ConfigError
+from tessera.sealed import Keyring
 
 __all__ = ["SECRET_KEY_PREFIXES", "Settings", "parse_duration"]
 
@@ -51,6 +52,8 @@ class Settings:
     # Failed ticket redemptions allowed per client address per window (0: no limit).
     redeem_rate_limit: int = 30
     redeem_rate_window: int = 600
+    # TESSERA_ENCRYPTION_KEY (and _PREVIOUS_): seals the signing keys' private halves at rest.
+    keyring: Keyring = field(default_factory=Keyring, repr=False)
 
     @classmethod
     def from_env(
@@ -86,6 +89,7 @@ class Settings:
             log_level=(env.get("TESSERA_LOG_LEVEL") or "info").lower(),
             redeem_rate_limit=int(rate_limit),
             redeem_rate_window=rate_window,
+            keyring=Keyring.from_env(env),
         )
         settings.check()
         return settings

@@ -24,7 +24,7 @@ __all__ = [
 TokenStatus = Literal["pending", "accepted", "revoked"]
 SessionStatus = Literal["active", "revoked", "ended", "expired"]
 SigningAlgorithm = Literal["RS256", "EdDSA"]
-KeyStatus = Literal["current", "retired"]
+KeyStatus = Literal["current", "retired", "revoked"]
 DEFAULT_SESSION_LIFETIME = 7 * 86400  # Clerk's default maximum session lifetime
 
 
@@ -124,6 +124,7 @@ class Session:
     sign_in_token_id: str | None = None
     client_address: str | None = None
     user_agent: str | None = None
+    signing_key_id: str | None = None  # the key that signed its token (None: before 0005)
 
     def status_at(self, now: datetime) -> SessionStatus:
         if self.status == "active" and self.expire_at <= now:
@@ -134,7 +135,8 @@ class Session:
 @dataclass(frozen=True)
 class SigningKey:
     """A key that signs session tokens. ``kid`` is its id; ``private_pem`` is empty once the
-    key is retired (it then only verifies, through the published ``public_jwk``)."""
+    key is retired (it then only verifies, through the published ``public_jwk``) or revoked
+    (it then verifies nothing: it is no longer published)."""
 
     id: str
     instance_id: str
@@ -145,3 +147,4 @@ class SigningKey:
     created_at: datetime
     retired_at: datetime | None = None
     publish_until: datetime | None = None
+    revoked_at: datetime | None = None

@@ -127,14 +127,17 @@ async def redeem(
     ticket: str,
     *,
     now: datetime,
-    issuer: str,
+    public_url: str,
     client_address: str | None = None,
     user_agent: str | None = None,
     limit: RateLimit | None = None,
+    origin: str | None = None,
 ) -> Redemption:
-    """Exchange a ticket for a new session and its token, at most once."""
+    """Exchange a ticket for a new session and its token, at most once. The token's ``iss``
+    is the instance's issuer under ``public_url``; its ``azp`` comes from ``origin`` (the
+    request's Origin header), see :func:`sessions.authorized_party`."""
     try:
-        return await _redeem(store, ticket, now, issuer, client_address, user_agent)
+        return await _redeem(store, ticket, now, public_url, client_address, user_agent, origin)
     except TicketUnusable:
         if limit is not None and limit.attempts > 0:
             await _count_failure(store, client_address, limit, now=now)
@@ -164,24 +167,26 @@ async def _redeem(
     store: Store,
     ticket: str,
     now: datetime,
-    issuer: str,
+    public_url: str,
     client_address: str | None,
     user_agent: str | None,
+    origin: str | None,
 ) -> Redemption:
     view = await preview(store, ticket, now=now)
     if view.unusable is not None:
         raise view.unusable
     assert view.user is not None  # usable implies a live user
-    key = await signing.current(store, view.token.instance_id, now=now)
     session = sessions.prepare(
         view.token, view.settings, now=now, client_address=client_address, user_agent=user_agent
     )
-    started = await store.sessions.start_with_ticket(view.token, session, now=now)
+    started = await sessions.start(store, view.token, session, now=now)
     if started is None:
         token = await store.tokens.get_any(view.token.id) or view.token
         user = await store.users.get(token.instance_id, token.user_id)
         raise await _why_unusable(store, token, user, now=now) or SignInTokenCannotBeUsed()
-    token, session = started
+    token, session, key = started
     log.info("sign-in token %s redeemed: session %s for %s", token.id, session.id, token.user_id)
-    jwt = signing.sign_session_token(key, session, issuer=issuer, now=now)
+    issuer = signing.issuer(public_url, token.instance_id)
+    azp = sessions.authorized_party(origin, token, view.settings)
+    jwt = signing.sign_session_token(key, session, issuer=issuer, now=now, azp=azp)
     return Redemption(token, view.user, view.settings, session, jwt)

@@ -9,15 +9,25 @@ one at once asks ``GET /v1/sessions/{id}``.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from tessera import ids
+from tessera import ids, signing
 from tessera.errors import NotFound, ParamInvalid, SessionNotRevocable
-from tessera.models import InstanceSettings, Session, SignInToken
+from tessera.models import InstanceSettings, Session, SigningKey, SignInToken
 from tessera.store import Store
-from tessera.store.sessions import STATUSES
+from tessera.store.sessions import STATUSES, KeyRevoked
 
-__all__ = ["LIST_STATUSES", "get", "list_sessions", "prepare", "revoke"]
+__all__ = [
+    "LIST_STATUSES",
+    "authorized_party",
+    "get",
+    "list_sessions",
+    "prepare",
+    "revoke",
+    "start",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +60,55 @@ def prepare(
         client_address=(client_address or None) and client_address[:MAX_CLIENT_FIELD],
         user_agent=(user_agent or None) and user_agent[:MAX_CLIENT_FIELD],
     )
+
+
+def _origin(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of an absolute URL, lower-case; ``None`` otherwise."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+def authorized_party(
+    origin: str | None, token: SignInToken, settings: InstanceSettings
+) -> str | None:
+    """The session token's ``azp``: the redeeming request's ``Origin`` when it is the origin of
+    one of the instance's app URLs (``sign_in_url``, ``after_sign_in_url``, an
+    ``allowed_redirect_urls`` entry, the token's ``redirect_url``); otherwise (no Origin, the
+    ``null`` of Tessera's own page, a foreign origin) the origin the sign-in lands on: the
+    token's ``redirect_url``, else ``after_sign_in_url``, else ``sign_in_url``. ``None``
+    (no ``azp`` claim) when the instance names none of these."""
+    landing = (token.redirect_url, settings.after_sign_in_url, settings.sign_in_url)
+    allowed = {_origin(url) for url in (*landing, *settings.allowed_redirect_urls)} - {None}
+    if origin is not None and _origin(origin) in allowed and origin.lower() == _origin(origin):
+        return origin.lower()
+    return next((o for o in map(_origin, landing) if o is not None), None)
+
+
+async def start(
+    store: Store, token: SignInToken, session: Session, *, now: datetime
+) -> tuple[SignInToken, Session, SigningKey] | None:
+    """Accept ``token`` and store ``session`` for it, recording the instance's current key,
+    which must still be live when the session is stored; the accepted token, the session and
+    the key that is to sign its token. ``None`` when the accept matched nothing. A key revoked
+    between reading it and storing the session leaves nothing changed: the next one is used."""
+    for _ in range(3):
+        key = await signing.current(store, token.instance_id, now=now)
+        try:
+            started = await store.sessions.start_with_ticket(
+                token, replace(session, signing_key_id=key.id), now=now
+            )
+        except KeyRevoked:
+            log.info("signing key %s was revoked during a redemption: retrying", key.id)
+            continue
+        return None if started is None else (*started, key)
+    raise RuntimeError("the signing key was revoked three times during one redemption")
 
 
 async def get(store: Store, instance_id: str, session_id: str) -> Session:

@@ -1,10 +1,13 @@
-"""Session-token signing keys: create, publish (JWKS), rotate, sign. No HTTP, no SQL.
+"""Session-token signing keys: create, publish (JWKS), rotate, revoke, sign. No HTTP, no SQL.
 
 Each instance has one current key; RS256 (what Clerk's own ``verifyToken`` accepts) unless
 the instance selects EdDSA. Its id is the JWT's ``kid``. :func:`rotate` retires the current
 key and keeps its public half in the JWKS until every token it signed has expired: a session
 token lives as long as its session (``exp`` = the session's ``expire_at``), so that is the
 later of "now + the instance's session lifetime" and the last expiry of any session so far.
+:func:`revoke` is for a key that leaked: it leaves the JWKS at once (every node reads the JWKS
+from the database on each request) and the sessions it signed are revoked in the same
+transaction. Revoking the current key first makes a new one, in that same transaction.
 
 Private keys never appear in a log, a response, an exception or a ``repr``.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,11 +27,22 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 
 from tessera import ids
-from tessera.errors import NotFound, ParamInvalid
-from tessera.models import Session, SigningAlgorithm, SigningKey
+from tessera.errors import Conflict, NotFound, ParamInvalid
+from tessera.models import InstanceSettings, Session, SigningAlgorithm, SigningKey
 from tessera.store import Store, UniqueViolation
+from tessera.store.signing_keys import KeyChanged
 
-__all__ = ["ALGORITHMS", "current", "generate", "jwks", "rotate", "sign_session_token"]
+__all__ = [
+    "ALGORITHMS",
+    "Revocation",
+    "current",
+    "generate",
+    "issuer",
+    "jwks",
+    "revoke",
+    "rotate",
+    "sign_session_token",
+]
 
 log = logging.getLogger(__name__)
 ALGORITHMS: tuple[SigningAlgorithm, ...] = ("RS256", "EdDSA")
@@ -84,15 +99,20 @@ async def current(store: Store, instance_id: str, *, now: datetime) -> SigningKe
     return fresh
 
 
-async def rotate(
-    store: Store,
-    instance_id: str,
-    *,
-    now: datetime,
-    algorithm: SigningAlgorithm | None = None,
-) -> SigningKey:
-    """Make a new current key (of ``algorithm``, or the instance's setting) and retire the old
-    one, still published until every token it signed has expired. The new key."""
+@dataclass(frozen=True)
+class Revocation:
+    """A revoked key (public half), the key made to replace it if it was the current one,
+    and how many sessions were revoked with it."""
+
+    key: SigningKey
+    replacement: SigningKey | None
+    sessions_revoked: int
+
+
+async def _fresh(
+    store: Store, instance_id: str, algorithm: SigningAlgorithm | None, *, now: datetime
+) -> tuple[SigningKey, InstanceSettings]:
+    """A new key of ``algorithm`` (which becomes the instance's setting) or of the setting."""
     settings = await store.instances.settings(instance_id)
     if settings is None:
         raise NotFound(f"No instance was found with id {instance_id}")
@@ -103,6 +123,19 @@ async def rotate(
     fresh = await asyncio.to_thread(
         generate, instance_id, algorithm or settings.signing_algorithm, now=now
     )
+    return fresh, settings
+
+
+async def rotate(
+    store: Store,
+    instance_id: str,
+    *,
+    now: datetime,
+    algorithm: SigningAlgorithm | None = None,
+) -> SigningKey:
+    """Make a new current key (of ``algorithm``, or the instance's setting) and retire the old
+    one, still published until every token it signed has expired. The new key."""
+    fresh, settings = await _fresh(store, instance_id, algorithm, now=now)
     last_expiry = await store.sessions.latest_expiry(instance_id)
     publish_until = now + timedelta(seconds=settings.session_lifetime)
     if last_expiry is not None and last_expiry > publish_until:
@@ -111,6 +144,39 @@ async def rotate(
     await store.db.scrub()  # the old private key was erased: no copy left in a WAL
     log.info("rotated the signing key of %s: now %s (%s)", instance_id, fresh.id, fresh.algorithm)
     return fresh
+
+
+async def revoke(
+    store: Store,
+    instance_id: str,
+    key_id: str,
+    *,
+    now: datetime,
+    algorithm: SigningAlgorithm | None = None,
+) -> Revocation:
+    """Revoke a key: unpublished at once, its private half erased, its sessions revoked, in
+    one transaction. If it is the current key, a new one (of ``algorithm`` or the instance's
+    setting) replaces it in that transaction. NotFound; Conflict if already revoked."""
+    key = await store.signing_keys.get(instance_id, key_id)
+    if key is None:
+        raise NotFound(f"No signing key was found with id {key_id}")
+    if key.status == "revoked":
+        raise Conflict(f"The signing key {key_id} is already revoked.")
+    replacement = None
+    if key.status == "current":
+        replacement, _ = await _fresh(store, instance_id, algorithm, now=now)
+    try:
+        count = await store.signing_keys.revoke(key, now=now, replacement=replacement)
+    except KeyChanged:
+        raise Conflict(f"The signing key {key_id} changed meanwhile: try again.") from None
+    log.warning("revoked signing key %s of %s and %d sessions", key.id, instance_id, count)
+    revoked = await store.signing_keys.get(instance_id, key_id)
+    return Revocation(revoked or key, replacement, count)
+
+
+def issuer(public_url: str, instance_id: str) -> str:
+    """The ``iss`` of an instance's session tokens; its JWKS: ``{iss}/.well-known/jwks.json``."""
+    return f"{public_url}/instances/{instance_id}"
 
 
 async def jwks(store: Store, instance_id: str, *, now: datetime) -> dict[str, Any]:
@@ -123,11 +189,14 @@ async def jwks(store: Store, instance_id: str, *, now: datetime) -> dict[str, An
     return {"keys": [k.public_jwk for k in keys]}
 
 
-def sign_session_token(key: SigningKey, session: Session, *, issuer: str, now: datetime) -> str:
-    """The session's token: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp``; ``kid`` in
-    the header. It expires with the session."""
+def sign_session_token(
+    key: SigningKey, session: Session, *, issuer: str, now: datetime, azp: str | None = None
+) -> str:
+    """The session's token: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp``, and ``azp``
+    when the redemption names an authorised party; ``kid`` in the header. It expires with the
+    session."""
     issued = int(now.timestamp())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": session.user_id,
         "sid": session.id,
         "iss": issuer,
@@ -135,6 +204,8 @@ def sign_session_token(key: SigningKey, session: Session, *, issuer: str, now: d
         "nbf": issued,
         "exp": int(session.expire_at.timestamp()),
     }
+    if azp is not None:
+        claims["azp"] = azp
     return jwt.encode(
         claims, _private_key(key.private_pem), algorithm=key.algorithm, headers={"kid": key.id}
     )
@@ -144,5 +215,5 @@ def sign_session_token(key: SigningKey, session: Session, *, issuer: str, now: d
 def _private_key(pem: str) -> Any:
     """The parsed key (parsing an RSA key costs milliseconds; the PEM is immutable per kid)."""
     if not pem:
-        raise RuntimeError("a retired signing key cannot sign")
+        raise RuntimeError("a retired or revoked signing key cannot sign")
     return serialization.load_pem_private_key(pem.encode(), password=None)

@@ -100,7 +100,7 @@ def create_app(
         if store is not None:
             yield {}
             return
-        ctx.store = await open_store(settings.database_url)
+        ctx.store = await open_store(settings.database_url, keyring=settings.keyring)
         try:
             yield {}
         finally:

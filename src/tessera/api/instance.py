@@ -2,7 +2,9 @@
 
 ``GET /v1/jwks`` with a secret key answers that instance's keys (the Backend API's JWKS);
 without one, and at ``/.well-known/jwks.json``, the default instance's. Each instance signs
-with its own keys, so an app of another instance must use the authenticated form.
+with its own keys and its tokens' ``iss`` is ``{TESSERA_PUBLIC_URL}/instances/{id}``, so
+``{iss}/.well-known/jwks.json`` answers that instance's keys without a secret key. Every
+answer is read from the database: a revoked key is gone from the next one, on every node.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tessera import instance_settings, signing
+from tessera import ids, instance_settings, signing
 from tessera.api import params
 from tessera.api.context import Context
 from tessera.errors import NotFound
 
 __all__ = ["routes"]
 
-# Verifiers refetch on an unknown kid; a short cache keeps a rotation quick to show.
-_CACHE = "public, max-age=300"
+# Verifiers refetch on an unknown kid; a short cache keeps a revocation quick to reach them.
+_CACHE = "public, max-age=60"
 _SETTINGS = (
     "sign_in_url",
     "after_sign_in_url",
@@ -40,7 +42,15 @@ def routes(ctx: Context) -> list[Route]:
         return default.id
 
     async def jwks(request: Request) -> Response:
-        instance_id = await instance_for_jwks(request)
+        return await jwks_of(await instance_for_jwks(request))
+
+    async def issuer_jwks(request: Request) -> Response:
+        instance_id = request.path_params["instance_id"]
+        if not ids.is_id(instance_id, "ins") or not await ctx.store.instances.get(instance_id):
+            raise NotFound()
+        return await jwks_of(instance_id)
+
+    async def jwks_of(instance_id: str) -> Response:
         body = await signing.jwks(ctx.store, instance_id, now=ctx.clock())
         return Response(
             orjson.dumps(body), media_type="application/json", headers={"Cache-Control": _CACHE}
@@ -58,5 +68,6 @@ def routes(ctx: Context) -> list[Route]:
     return [
         Route("/v1/jwks", jwks, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route("/instances/{instance_id}/.well-known/jwks.json", issuer_jwks, methods=["GET"]),
         Route("/v1/instance", update_instance, methods=["PATCH"]),
     ]

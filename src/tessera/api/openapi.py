@@ -186,6 +186,17 @@ def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
     return operation
 
 
+def _issuer_jwks(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``{iss}/.well-known/jwks.json``: one instance's keys, without a secret key."""
+    operation: dict[str, Any] = copy.deepcopy(paths["/v1/jwks"]["get"])
+    operation.update(operationId="GetInstanceJWKS", security=[])
+    operation["summary"] = "The JWKS of the instance whose tokens carry this issuer"
+    operation["parameters"] = [
+        {"name": "instance_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    return operation
+
+
 @cache
 def document_bytes() -> bytes:
     """The OpenAPI 3.0 document as served: built once per process."""
@@ -202,6 +213,7 @@ def document_bytes() -> bytes:
     paths["/v1/jwks"]["get"]["security"] = []
     paths["/.well-known/jwks.json"] = {"get": {**paths["/v1/jwks"]["get"], "security": []}}
     paths["/.well-known/jwks.json"]["get"]["operationId"] = "GetWellKnownJWKS"
+    paths["/instances/{instance_id}/.well-known/jwks.json"] = {"get": _issuer_jwks(paths)}
     create = paths["/v1/sign_in_tokens"]["post"]["requestBody"]["content"]["application/json"]
     create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
     for path, method in IDEMPOTENT_OPERATIONS:

@@ -47,10 +47,11 @@ def routes(ctx: Context) -> list[Route]:
             ctx.store,
             ticket,
             now=ctx.clock(),
-            issuer=ctx.settings.public_url,
+            public_url=ctx.settings.public_url,
             client_address=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent"),
             limit=limit,
+            origin=request.headers.get("origin"),
         )
 
     async def show(request: Request) -> Response:

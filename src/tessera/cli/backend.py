@@ -53,7 +53,11 @@ class Backend(Protocol):
     async def revoke_token(self, token_id: str) -> Json: ...
     async def revoke_all_tokens(self, user_id: str) -> Json: ...
     async def rotate_signing_key(self, algorithm: str | None) -> Json: ...
+    async def revoke_signing_key(
+        self, key_id: str | None, *, algorithm: str | None = None
+    ) -> Json: ...
     async def list_signing_keys(self) -> list[Json]: ...
+    async def rewrap_signing_keys(self) -> Json: ...
     async def close(self) -> None: ...
 
 
@@ -80,7 +84,7 @@ def key_shape(key: ApiKey, secret: str | None = None) -> Json:
 def signing_key_shape(key: SigningKey, *, now: datetime) -> Json:
     """A signing key as shown: its public half and dates, never the private key."""
     published = key.status == "current" or (
-        key.publish_until is not None and key.publish_until > now
+        key.status == "retired" and key.publish_until is not None and key.publish_until > now
     )
     return {
         "object": "signing_key",
@@ -93,6 +97,7 @@ def signing_key_shape(key: SigningKey, *, now: datetime) -> Json:
         "created_at": to_ms(key.created_at),
         "retired_at": None if key.retired_at is None else to_ms(key.retired_at),
         "publish_until": None if key.publish_until is None else to_ms(key.publish_until),
+        "revoked_at": None if key.revoked_at is None else to_ms(key.revoked_at),
     }
 
 
@@ -228,6 +233,31 @@ class DirectBackend:
         key = await signing.rotate(self.store, await self.instance(), now=now, algorithm=algorithm)
         return signing_key_shape(key, now=now)
 
+    async def revoke_signing_key(self, key_id: str | None, *, algorithm: str | None = None) -> Json:
+        """Revoke ``key_id`` (None: the current key, after making a new one)."""
+        if algorithm is not None and algorithm not in signing.ALGORITHMS:
+            raise UsageError("--algorithm must be RS256 or EdDSA.")
+        now, instance_id = system_clock(), await self.instance()
+        if key_id is None:
+            key_id = (await signing.current(self.store, instance_id, now=now)).id
+        done = await signing.revoke(self.store, instance_id, key_id, now=now, algorithm=algorithm)
+        return {
+            "object": "signing_key_revocation",
+            "revoked": signing_key_shape(done.key, now=now),
+            "replacement": done.replacement and signing_key_shape(done.replacement, now=now),
+            "sessions_revoked": done.sessions_revoked,
+        }
+
+    async def rewrap_signing_keys(self) -> Json:
+        """Seal every private key of the database under TESSERA_ENCRYPTION_KEY."""
+        if not self.store.keyring.encrypts:
+            raise UsageError(
+                "set TESSERA_ENCRYPTION_KEY to the key to seal under (and "
+                "TESSERA_PREVIOUS_ENCRYPTION_KEY to the one they are sealed with, if any)."
+            )
+        count = await self.store.signing_keys.rewrap()
+        return {"object": "signing_key_rewrap", "rewrapped": count}
+
     async def list_signing_keys(self) -> list[Json]:
         now = system_clock()
         found = await self.store.signing_keys.all(await self.instance())
@@ -257,7 +287,7 @@ async def _open_direct(args: argparse.Namespace) -> DirectBackend:
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
     _refuse_missing_file(url)
-    return DirectBackend(await open_store(url), settings, args.instance)
+    return DirectBackend(await open_store(url, keyring=settings.keyring), settings, args.instance)
 
 
 def _refuse_missing_file(url: str) -> None:

@@ -150,7 +150,13 @@ class ApiBackend:
     async def rotate_signing_key(self, algorithm: str | None) -> Json:
         _database_only("signing-keys")
 
+    async def revoke_signing_key(self, key_id: str | None, *, algorithm: str | None = None) -> Json:
+        _database_only("signing-keys")
+
     async def list_signing_keys(self) -> list[Json]:
+        _database_only("signing-keys")
+
+    async def rewrap_signing_keys(self) -> Json:
         _database_only("signing-keys")
 
     async def close(self) -> None:

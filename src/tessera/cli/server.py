@@ -7,13 +7,18 @@ import asyncio
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tessera.cli.output import EXIT_OK
+from tessera.cli.output import EXIT_OK, UsageError
 from tessera.clock import system_clock
 from tessera.config import Settings
 
+if TYPE_CHECKING:
+    from tessera.store import Store
+
 __all__ = ["register"]
+
+log = logging.getLogger("tessera.serve")
 
 
 def register(commands: Any) -> None:
@@ -47,9 +52,16 @@ def register(commands: Any) -> None:
         "keygen",
         help="print a new secret key (for TESSERA_SECRET_KEY); stores nothing",
         description="Print a new secret key. Nothing is stored: `tessera serve` registers "
-        "TESSERA_SECRET_KEY for the default instance on start.",
+        "TESSERA_SECRET_KEY for the default instance on start. With --encryption-key, print a "
+        "new TESSERA_ENCRYPTION_KEY instead: 32 random bytes in unpadded base64url, under "
+        "which the signing keys' private halves are sealed (AES-256-GCM) in the database.",
     )
     keygen.add_argument("--live", action="store_true", help="an sk_live_ key (default sk_test_)")
+    keygen.add_argument(
+        "--encryption-key",
+        action="store_true",
+        help="a key for TESSERA_ENCRYPTION_KEY instead of a secret key",
+    )
     keygen.set_defaults(run=_keygen)
 
 
@@ -65,8 +77,9 @@ async def _prepare(settings: Settings) -> None:
     from tessera import keys
     from tessera.store import open_store
 
-    store = await open_store(settings.database_url)
+    store = await open_store(settings.database_url, keyring=settings.keyring)
     try:
+        await _check_signing_keys(store)
         shown = sys.stdout.isatty()
         new_key = await keys.bootstrap(
             store, settings.secret_key, now=system_clock(), make_key=shown
@@ -88,6 +101,23 @@ async def _prepare(settings: Settings) -> None:
                 )
     finally:
         await store.close()
+
+
+async def _check_signing_keys(store: Store) -> None:
+    """Refuse to start (Unsealable, one sentence) if a stored private key does not open;
+    warn once if private keys are, or will be, stored in plaintext."""
+    count = await store.signing_keys.check_readable()
+    if not store.keyring.encrypts:
+        log.warning(
+            "signing keys are stored unencrypted in the database: set TESSERA_ENCRYPTION_KEY "
+            "(make one with `tessera keygen --encryption-key`)"
+        )
+    elif count.plaintext:
+        log.warning(
+            "%d signing keys are stored unencrypted in the database: seal them with "
+            "`tessera signing-keys rewrap`",
+            count.plaintext,
+        )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -154,6 +184,9 @@ def _redacted(url: str) -> str:
 
 def _keygen(args: argparse.Namespace) -> int:
     from tessera.keys import new_secret_key
+    from tessera.sealed import new_key
 
-    print(new_secret_key("live" if args.live else "test"))
+    if args.encryption_key and args.live:
+        raise UsageError("--live makes a secret key; --encryption-key an encryption key.")
+    print(new_key() if args.encryption_key else new_secret_key("live" if args.live else "test"))
     return EXIT_OK

@@ -3,6 +3,12 @@
 The accept (``tokens.accept_pending``) is the one statement whose row count decides who wins a
 ticket; the session INSERT rides in its transaction, so a committed accept always has its
 session and a failed INSERT gives the token back. ``sign_in_token_id`` is unique as well.
+
+The INSERT records the key that signs the session's token and inserts only while that key is
+not revoked (``INSERT … SELECT … FROM signing_keys WHERE status <> 'revoked'``); on
+PostgreSQL it takes a ``FOR SHARE`` lock on the key's row, so a concurrent revoke either waits
+for this transaction (and then revokes the new session) or wins first (and the INSERT finds no
+live key). See ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -15,13 +21,23 @@ from tessera.models import Session, SessionStatus, SignInToken
 from tessera.store.database import Database, Row
 from tessera.store.tokens import accept_pending
 
-__all__ = ["STATUSES", "Sessions", "revoke_active_of_user"]
+__all__ = ["STATUSES", "KeyRevoked", "Sessions", "revoke_active_of_user"]
 
 STATUSES = ("active", "revoked", "ended", "expired")
 COLUMNS = (
     "id, instance_id, user_id, client_id, status, last_active_at, expire_at, abandon_at, "
-    "created_at, updated_at, sign_in_token_id, client_address, user_agent"
+    "created_at, updated_at, sign_in_token_id, client_address, user_agent, signing_key_id"
 )
+# The new session's values, then its key's id from the key's row, only while it is live.
+_START = (
+    f"INSERT INTO sessions ({COLUMNS}) SELECT ?, ?, ?, ?, ?, "
+    + ", ".join(["CAST(? AS BIGINT)"] * 5)
+    + ", ?, ?, ?, id FROM signing_keys WHERE id = ? AND instance_id = ? AND status <> 'revoked'"
+)
+
+
+class KeyRevoked(Exception):
+    """The session's signing key was revoked before the session could be stored."""
 
 
 def _session(row: Row) -> Session:
@@ -39,6 +55,7 @@ def _session(row: Row) -> Session:
         sign_in_token_id=row[10],
         client_address=row[11],
         user_agent=row[12],
+        signing_key_id=row[13],
     )
 
 
@@ -61,17 +78,22 @@ class Sessions:
         """Accept ``token`` (still pending, its ticket's hash unchanged) and insert ``session``
         for it, atomically.
 
-        ``session`` is prepared by the caller for the token it expects; ``None`` when the
-        accept matched no row (lost the race, not pending, expired, user gone or banned).
+        ``session`` is prepared by the caller for the token it expects, with the id of the key
+        that will sign its token; ``None`` when the accept matched no row (lost the race, not
+        pending, expired, user gone or banned); KeyRevoked, and nothing changed, when that key
+        is revoked.
         """
+        if session.signing_key_id is None:
+            raise ValueError("a new session names its signing key")
         async with self._db.transaction() as tx:
             accepted = await accept_pending(tx, token, now=now)
             if accepted is None:
                 return None
             if (accepted.instance_id, accepted.user_id) != (session.instance_id, session.user_id):
                 raise RuntimeError("the ticket's token changed under the redemption")
-            await tx.execute(
-                f"INSERT INTO sessions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            lock = " FOR SHARE" if tx.dialect == "postgresql" else ""
+            inserted = await tx.execute(
+                _START + lock,
                 session.id,
                 session.instance_id,
                 session.user_id,
@@ -85,7 +107,11 @@ class Sessions:
                 accepted.id,
                 session.client_address,
                 session.user_agent,
+                session.signing_key_id,
+                session.instance_id,
             )
+            if inserted != 1:
+                raise KeyRevoked(session.signing_key_id)  # rolls the accept back
             await tx.execute(
                 "UPDATE users SET last_sign_in_at = ? WHERE id = ? AND instance_id = ?",
                 to_ms(now),
