@@ -31,6 +31,7 @@ CLERK_OPERATIONS = [
     ("/sign_in_tokens/{sign_in_token_id}/revoke", "post"),
     ("/users", "get"),
     ("/users", "post"),
+    ("/users/count", "get"),
     ("/users/{user_id}", "get"),
     ("/users/{user_id}", "patch"),
     ("/users/{user_id}", "delete"),

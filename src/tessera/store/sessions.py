@@ -87,7 +87,9 @@ class Sessions:
                 session.user_agent,
             )
             await tx.execute(
-                "UPDATE users SET last_sign_in_at = ? WHERE id = ? AND instance_id = ?",
+                "UPDATE users SET last_sign_in_at = ?, last_active_at = ? "
+                "WHERE id = ? AND instance_id = ?",
+                to_ms(now),
                 to_ms(now),
                 accepted.user_id,
                 accepted.instance_id,
