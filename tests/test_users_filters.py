@@ -6,6 +6,7 @@ works on the same four users, made one second apart (see ``people``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,6 +15,12 @@ import pytest
 from conftest import make_user
 from redeeming import error_code, new_token, sign_in
 from servers import ManualClock, Running
+from tessera import keys, users
+from tessera.clock import from_ms, to_ms
+from tessera.store import database as database_module
+from tessera.store import open_store
+from tessera.store.database import migrations
+from tessera.user_query import TimeRange, UserQuery
 
 Params = list[tuple[str, str]] | dict[str, str]
 
@@ -205,7 +212,9 @@ def test_order_by_keeps_the_first_value_and_reads_an_unencoded_plus(
     twice = [("order_by", "username"), ("order_by", "-created_at")]
     assert names(api, people, twice) == ["ann", "bob", "cat", "dan"]
     response = api.get("/v1/users?order_by=+created_at")  # the + arrives as a space
-    assert [u["id"] for u in response.json()] == [people[n]["id"] for n in ("ann", "bob", "cat", "dan")]
+    assert [u["id"] for u in response.json()] == [
+        people[n]["id"] for n in ("ann", "bob", "cat", "dan")
+    ]
     clock.advance(1)
     api.patch(f"/v1/users/{people['ann']['id']}", json={"first_name": "Anne"})
     assert names(api, people, {"order_by": "-updated_at"})[0] == "ann"
@@ -290,3 +299,33 @@ def test_limit_and_offset_page_any_order(
 ) -> None:
     page = api.get("/v1/users", params={"order_by": "username", "limit": "2", "offset": "1"})
     assert [u["username"] for u in page.json()] == ["bob", "c_t"]
+
+
+async def test_migrating_sets_last_active_at_to_the_last_sign_in(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before users had last_active_at a redemption set only last_sign_in_at: the migration
+    carries it over, so activity filters see users who signed in before the upgrade."""
+    with monkeypatch.context() as before:
+        before.setattr(database_module, "migrations", lambda: [m for m in migrations() if m[0] < 6])
+        store = await open_store(empty_database_url)
+    now = datetime.now(UTC)
+    try:
+        instance = await keys.create_instance(store, "old", now=now)
+        signed = await users.create(store, instance.id, now=now)
+        idle = await users.create(store, instance.id, now=now)
+        await store.db.execute(
+            "UPDATE users SET last_sign_in_at = ? WHERE id = ?", to_ms(now), signed.id
+        )
+    finally:
+        await store.close()
+    store = await open_store(empty_database_url)
+    try:
+        assert (await users.get(store, instance.id, signed.id)).last_active_at == from_ms(
+            to_ms(now)
+        )
+        assert (await users.get(store, instance.id, idle.id)).last_active_at is None
+        active = UserQuery(last_active_at=TimeRange(since=to_ms(now)))
+        assert await users.count_users(store, instance.id, active) == 1
+    finally:
+        await store.close()

@@ -14,6 +14,7 @@ from dataclasses import replace
 from starlette.datastructures import QueryParams
 
 from tessera import ids
+from tessera.api.params import query_bool, query_text
 from tessera.errors import ParamInvalid
 from tessera.user_query import ORDER_FIELDS, OrderBy, Selection, TimeRange, UserQuery
 
@@ -21,11 +22,6 @@ __all__ = ["MAX_VALUES", "user_query"]
 
 MAX_VALUES = 100  # values of one list parameter, as Clerk documents
 _INT64 = 2**63 - 1
-# Go's strconv.ParseBool, which Clerk's server reads booleans with.
-_BOOLEANS = {
-    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
-    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
-}
 # Declared filters on what Tessera does not store: given at all, they match no user.
 _UNSTORED_LISTS = ("phone_number", "web3_wallet", "provider_user_id")
 _UNSTORED_TEXTS = ("phone_number_query", "provider")
@@ -35,35 +31,13 @@ def _list(query: QueryParams, name: str) -> list[str]:
     values = query.getlist(name)
     if len(values) > MAX_VALUES:
         raise ParamInvalid(name, f"it accepts at most {MAX_VALUES} values")
-    for value in values:
-        _check_text(name, value)
+    if any("\x00" in value for value in values):
+        raise ParamInvalid(name, "it must not contain NUL characters")
     return values
 
 
-def _check_text(name: str, value: str) -> None:
-    if "\x00" in value:
-        raise ParamInvalid(name, "it must not contain NUL characters")
-
-
-def _text(query: QueryParams, name: str) -> str | None:
-    values = query.getlist(name)
-    if not values:
-        return None
-    _check_text(name, values[0])
-    return values[0]
-
-
-def _bool(query: QueryParams, name: str) -> bool | None:
-    text = _text(query, name)
-    if text is None:
-        return None
-    if text not in _BOOLEANS:
-        raise ParamInvalid(name, "it must be true or false")
-    return _BOOLEANS[text]
-
-
 def _ms(query: QueryParams, name: str) -> int | None:
-    text = _text(query, name)
+    text = query_text(query, name)
     if text is None:
         return None
     digits = text.removeprefix("-")
@@ -81,31 +55,32 @@ def _range(query: QueryParams, field: str, *, since: bool = False) -> TimeRange:
 
 
 def _order_by(query: QueryParams) -> OrderBy:
-    text = _text(query, "order_by")
+    text = query_text(query, "order_by")
     if text is None:
         return OrderBy()
     # An unencoded "+" in a query string decodes to a space: read it as the "+" it was.
     name = text[1:] if text[:1] in ("+", "-", " ") else text
     if name not in ORDER_FIELDS:
-        raise ParamInvalid("order_by", f"it must be one of {', '.join(ORDER_FIELDS)}, "
-                           "optionally after + or -")
+        raise ParamInvalid(
+            "order_by", f"it must be one of {', '.join(ORDER_FIELDS)}, optionally after + or -"
+        )
     return OrderBy(name, descending=text.startswith("-"))
 
 
 def _filters(query: QueryParams) -> UserQuery:
     unstored = [n for n in _UNSTORED_LISTS if _list(query, n)]
-    unstored += [n for n in _UNSTORED_TEXTS if _text(query, n) is not None]
+    unstored += [n for n in _UNSTORED_TEXTS if query_text(query, n) is not None]
     return UserQuery(
         email_addresses=tuple(_list(query, "email_address")),
         usernames=tuple(_list(query, "username")),
         user_ids=Selection.signed(_list(query, "user_id")),
         external_ids=Selection.signed(_list(query, "external_id")),
         organization_ids=Selection.signed(_list(query, "organization_id")),
-        query=_text(query, "query"),
-        email_address_query=_text(query, "email_address_query"),
-        username_query=_text(query, "username_query"),
-        name_query=_text(query, "name_query"),
-        banned=_bool(query, "banned"),
+        query=query_text(query, "query"),
+        email_address_query=query_text(query, "email_address_query"),
+        username_query=query_text(query, "username_query"),
+        name_query=query_text(query, "name_query"),
+        banned=query_bool(query, "banned"),
         created_at=_range(query, "created_at"),
         last_sign_in_at=_range(query, "last_sign_in_at"),
         last_active_at=_range(query, "last_active_at", since=True),
@@ -120,7 +95,7 @@ def user_query(query: QueryParams, *, page: tuple[int, int] | None = None) -> Us
     if page is None:
         return filters
     order = _order_by(query)
-    cursor = _text(query, "starting_after")
+    cursor = query_text(query, "starting_after")
     limit, offset = page
     if cursor is not None:
         if not ids.is_id(cursor, "user"):

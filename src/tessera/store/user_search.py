@@ -77,8 +77,7 @@ class _Where:
             pattern = _pattern(query.query)
             emails = _EMAILS.format(_like("e.email_address"))
             self.add(
-                f"({_like('LOWER(u.id)')} OR {_like(_USERNAME)} "
-                f"OR {_like(_NAME)} OR {emails})",
+                f"({_like('LOWER(u.id)')} OR {_like(_USERNAME)} OR {_like(_NAME)} OR {emails})",
                 *(pattern, pattern, pattern, self.instance_id, pattern),
             )
         if query.email_address_query is not None:

@@ -19,10 +19,11 @@ from tessera.user_query import UserQuery
 
 __all__ = ["UPDATABLE", "Users"]
 
-_COLUMNS = (
+_INSERTED = (
     "id, instance_id, external_id, username, first_name, last_name, public_metadata, "
-    "private_metadata, banned, last_sign_in_at, created_at, updated_at, last_active_at"
+    "private_metadata, banned, last_sign_in_at, created_at, updated_at"
 )
+_COLUMNS = _INSERTED + ", last_active_at"  # a new user has not been active
 UPDATABLE = frozenset(
     {"external_id", "username", "first_name", "last_name", "public_metadata", "private_metadata"}
 )
@@ -65,7 +66,7 @@ class Users:
         try:
             async with self._db.transaction() as tx:
                 await tx.execute(
-                    f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO users ({_INSERTED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     user.id,
                     user.instance_id,
                     user.external_id,
@@ -78,7 +79,6 @@ class Users:
                     None,
                     to_ms(user.created_at),
                     to_ms(user.updated_at),
-                    None,
                 )
                 for position, email in enumerate(user.email_addresses):
                     await tx.execute(
@@ -95,7 +95,9 @@ class Users:
             raise IdentifierExists(_param_of(exc)) from None
 
     async def get(self, instance_id: str, user_id: str) -> User | None:
-        users = await self._select("u.id = ? AND u.instance_id = ?", [user_id, instance_id], "", 1, 0)
+        users = await self._select(
+            "u.id = ? AND u.instance_id = ?", [user_id, instance_id], "", 1, 0
+        )
         return users[0] if users else None
 
     async def search(self, instance_id: str, query: UserQuery) -> list[User]:
