@@ -20,6 +20,7 @@ OPERATIONS = {
     "/sign_in_tokens": ["post"],
     "/sign_in_tokens/{sign_in_token_id}/revoke": ["post"],
     "/users": ["get", "post"],
+    "/users/count": ["get"],
     "/users/{user_id}": ["get", "patch", "delete"],
     "/users/{user_id}/ban": ["post"],
     "/users/{user_id}/unban": ["post"],

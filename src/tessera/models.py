@@ -71,6 +71,7 @@ class User:
     banned: bool = False
     last_sign_in_at: datetime | None = None
     email_addresses: tuple[EmailAddress, ...] = ()
+    last_active_at: datetime | None = None  # the last session started
 
     @property
     def primary_email_address_id(self) -> str | None:

@@ -22,6 +22,7 @@ from tessera.store.sessions import STATUSES, KeyRevoked
 __all__ = [
     "LIST_STATUSES",
     "authorized_party",
+    "count_sessions",
     "get",
     "list_sessions",
     "prepare",
@@ -132,9 +133,7 @@ async def list_sessions(
     offset: int = 0,
 ) -> list[Session]:
     """Sessions of the instance, newest first, by user, client and status (as read now)."""
-    if status is not None and status not in LIST_STATUSES:
-        raise ParamInvalid("status", f"it must be one of {', '.join(LIST_STATUSES)}")
-    if status is not None and status not in STATUSES:
+    if not _listable(status):
         return []
     return await store.sessions.search(
         instance_id,
@@ -145,6 +144,30 @@ async def list_sessions(
         limit=limit,
         offset=offset,
     )
+
+
+async def count_sessions(
+    store: Store,
+    instance_id: str,
+    *,
+    user_id: str | None = None,
+    client_id: str | None = None,
+    status: str | None = None,
+    now: datetime,
+) -> int:
+    """How many sessions :func:`list_sessions` pages through with the same filters."""
+    if not _listable(status):
+        return 0
+    return await store.sessions.count(
+        instance_id, user_id=user_id, client_id=client_id, status=status, now=now
+    )
+
+
+def _listable(status: str | None) -> bool:
+    """Whether a session can have ``status`` (ParamInvalid if Clerk has no such status)."""
+    if status is not None and status not in LIST_STATUSES:
+        raise ParamInvalid("status", f"it must be one of {', '.join(LIST_STATUSES)}")
+    return status is None or status in STATUSES
 
 
 async def revoke(store: Store, instance_id: str, session_id: str, *, now: datetime) -> Session:

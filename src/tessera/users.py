@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +15,13 @@ from tessera import ids, json_values
 from tessera.errors import NotFound, ParamFormatInvalid, ParamTooLarge
 from tessera.models import EmailAddress, User
 from tessera.store import Store
+from tessera.user_query import UserQuery
 
 __all__ = [
     "MAX_EMAIL_ADDRESSES",
     "MAX_METADATA_BYTES",
     "ban",
+    "count_users",
     "create",
     "delete",
     "get",
@@ -93,19 +96,20 @@ async def get(store: Store, instance_id: str, user_id: str) -> User:
     return user
 
 
-async def list_users(
-    store: Store,
-    instance_id: str,
-    *,
-    email_addresses: Sequence[str] = (),
-    external_ids: Sequence[str] = (),
-    limit: int = 10,
-    offset: int = 0,
-) -> list[User]:
-    emails = [a.strip().lower() for a in email_addresses]
-    return await store.users.search(
-        instance_id, email_addresses=emails, external_ids=external_ids, limit=limit, offset=offset
-    )
+async def list_users(store: Store, instance_id: str, query: UserQuery) -> list[User]:
+    """The page of users ``query`` asks for (see :mod:`tessera.user_query`)."""
+    return await store.users.search(instance_id, _normalized(query))
+
+
+async def count_users(store: Store, instance_id: str, query: UserQuery) -> int:
+    """How many users match ``query``'s filters."""
+    return await store.users.count(instance_id, _normalized(query))
+
+
+def _normalized(query: UserQuery) -> UserQuery:
+    """Email addresses compared as they are stored: trimmed, lower case."""
+    emails = tuple(a.strip().lower() for a in query.email_addresses)
+    return replace(query, email_addresses=emails)
 
 
 async def update(

@@ -31,6 +31,7 @@ CLERK_OPERATIONS = [
     ("/sign_in_tokens/{sign_in_token_id}/revoke", "post"),
     ("/users", "get"),
     ("/users", "post"),
+    ("/users/count", "get"),
     ("/users/{user_id}", "get"),
     ("/users/{user_id}", "patch"),
     ("/users/{user_id}", "delete"),
@@ -176,6 +177,23 @@ def _idempotent(operation: dict[str, Any]) -> None:
     operation["responses"]["409"] = dict(_ERRORS)
 
 
+def _paginated_sessions(operation: dict[str, Any]) -> None:
+    """``GET /v1/sessions?paginated=true`` answers ``{"data": [...], "total_count": N}``."""
+    session = {"$ref": "#/components/schemas/Session"}
+    page = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["data", "total_count"],
+        "properties": {
+            "data": {"type": "array", "items": session},
+            "total_count": {"type": "integer", "format": "int64"},
+        },
+    }
+    listing = {"type": "array", "items": session}
+    description = "The sessions; with paginated=true, one page of them and their total count"
+    operation["responses"]["200"] = _json({"oneOf": [listing, page]}, description)
+
+
 def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
     responses = operation.setdefault("responses", {})
     if operation.get("security") != []:
@@ -216,6 +234,7 @@ def document_bytes() -> bytes:
     paths["/instances/{instance_id}/.well-known/jwks.json"] = {"get": _issuer_jwks(paths)}
     create = paths["/v1/sign_in_tokens"]["post"]["requestBody"]["content"]["application/json"]
     create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
+    _paginated_sessions(paths["/v1/sessions"]["get"])
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
     components = clerk["components"]

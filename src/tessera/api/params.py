@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from tessera import json_values
@@ -33,6 +34,8 @@ __all__ = [
     "optional_int",
     "optional_str",
     "page",
+    "query_bool",
+    "query_text",
     "raw_body",
     "required_str",
     "str_list",
@@ -186,3 +189,30 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
     if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
         raise ParamInvalid(name, f"it must be a whole number from {low} to {high}")
     return int(text)
+
+
+# Go's strconv.ParseBool, which Clerk's server reads query booleans with.
+_BOOLEANS = {
+    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
+}
+
+
+def query_text(query: QueryParams, name: str) -> str | None:
+    """The first value of a query parameter (a NUL character in it is a 422)."""
+    values = query.getlist(name)
+    if not values:
+        return None
+    if "\x00" in values[0]:
+        raise ParamInvalid(name, "it must not contain NUL characters")
+    return values[0]
+
+
+def query_bool(query: QueryParams, name: str) -> bool | None:
+    """A query boolean: true/false (or Go's other spellings, such as 1/0)."""
+    text = query_text(query, name)
+    if text is None:
+        return None
+    if text not in _BOOLEANS:
+        raise ParamInvalid(name, "it must be true or false")
+    return _BOOLEANS[text]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,18 +20,19 @@ def routes(ctx: Context) -> list[Route]:
         instance_id = await ctx.instance_of(request)
         limit, offset = params.page(request)
         query = request.query_params
+        paginated = params.query_bool(query, "paginated")
         now = ctx.clock()
+        filters: dict[str, Any] = {
+            name: params.query_text(query, name) for name in ("user_id", "client_id", "status")
+        }
         found = await sessions.list_sessions(
-            ctx.store,
-            instance_id,
-            user_id=query.get("user_id"),
-            client_id=query.get("client_id"),
-            status=query.get("status"),
-            now=now,
-            limit=limit,
-            offset=offset,
+            ctx.store, instance_id, **filters, now=now, limit=limit, offset=offset
         )
-        return json_response([shapes.session(s, now=now) for s in found])
+        data = [shapes.session(s, now=now) for s in found]
+        if not paginated:
+            return json_response(data)
+        total = await sessions.count_sessions(ctx.store, instance_id, **filters, now=now)
+        return json_response({"data": data, "total_count": total})
 
     async def get(request: Request) -> Response:
         instance_id = await ctx.instance_of(request)

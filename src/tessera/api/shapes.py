@@ -95,7 +95,7 @@ def user(u: User) -> dict[str, Any]:
         "created_at": to_ms(u.created_at),
         "delete_self_enabled": False,
         "create_organization_enabled": False,
-        "last_active_at": None,
+        "last_active_at": None if u.last_active_at is None else to_ms(u.last_active_at),
         "legal_accepted_at": None,
     }
 

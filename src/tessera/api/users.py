@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tessera import users
-from tessera.api import params, shapes
+from tessera.api import params, shapes, user_params
 from tessera.api.context import Context, json_response
 from tessera.api.idempotency import idempotent
 
@@ -48,16 +48,15 @@ def routes(ctx: Context) -> list[Route]:
 
     async def list_users(request: Request) -> Response:
         instance_id = await ctx.instance_of(request)
-        limit, offset = params.page(request)
-        found = await users.list_users(
-            ctx.store,
-            instance_id,
-            email_addresses=request.query_params.getlist("email_address"),
-            external_ids=request.query_params.getlist("external_id"),
-            limit=limit,
-            offset=offset,
-        )
+        query = user_params.user_query(request.query_params, page=params.page(request))
+        found = await users.list_users(ctx.store, instance_id, query)
         return json_response([shapes.user(u) for u in found])
+
+    async def count(request: Request) -> Response:
+        instance_id = await ctx.instance_of(request)
+        query = user_params.user_query(request.query_params)
+        total = await users.count_users(ctx.store, instance_id, query)
+        return json_response({"object": "total_count", "total_count": total})
 
     async def update(request: Request) -> Response:
         instance_id = await ctx.instance_of(request)
@@ -85,6 +84,7 @@ def routes(ctx: Context) -> list[Route]:
     return [
         Route("/v1/users", idempotent(ctx, create), methods=["POST"]),
         Route("/v1/users", list_users, methods=["GET"]),
+        Route("/v1/users/count", count, methods=["GET"]),
         Route("/v1/users/{user_id}", get, methods=["GET"]),
         Route("/v1/users/{user_id}", update, methods=["PATCH"]),
         Route("/v1/users/{user_id}", delete, methods=["DELETE"]),

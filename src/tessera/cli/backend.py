@@ -22,6 +22,7 @@ from tessera.clock import system_clock, to_ms
 from tessera.config import Settings
 from tessera.models import ApiKey, Instance, SigningKey
 from tessera.store import Store
+from tessera.user_query import Selection, UserQuery
 
 __all__ = ["Backend", "DirectBackend", "Json", "open_backend", "signing_key_shape"]
 
@@ -156,14 +157,13 @@ class DirectBackend:
     async def list_users(
         self, *, email: list[str], external_id: list[str], limit: int, offset: int
     ) -> list[Json]:
-        found = await users.list_users(
-            self.store,
-            await self.instance(),
-            email_addresses=email,
-            external_ids=external_id,
+        query = UserQuery(
+            email_addresses=tuple(email),
+            external_ids=Selection(include=tuple(external_id)),
             limit=limit,
             offset=offset,
         )
+        found = await users.list_users(self.store, await self.instance(), query)
         return [shapes.user(u) for u in found]
 
     async def get_user(self, user_id: str) -> Json:

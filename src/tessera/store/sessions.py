@@ -68,6 +68,21 @@ def _status_filter(status: str, now_ms: int) -> tuple[str, list[Any]]:
     return "status = ?", [status]
 
 
+def _search_where(
+    instance_id: str, user_id: str | None, client_id: str | None, status: str | None, now: datetime
+) -> tuple[str, list[Any]]:
+    where, params = "instance_id = ?", [instance_id]
+    for column, value in (("user_id", user_id), ("client_id", client_id)):
+        if value is not None:
+            where += f" AND {column} = ?"
+            params.append(value)
+    if status is not None:
+        clause, values = _status_filter(status, to_ms(now))
+        where += f" AND {clause}"
+        params += values
+    return where, params
+
+
 class Sessions:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -113,7 +128,9 @@ class Sessions:
             if inserted != 1:
                 raise KeyRevoked(session.signing_key_id)  # rolls the accept back
             await tx.execute(
-                "UPDATE users SET last_sign_in_at = ? WHERE id = ? AND instance_id = ?",
+                "UPDATE users SET last_sign_in_at = ?, last_active_at = ? "
+                "WHERE id = ? AND instance_id = ?",
+                to_ms(now),
                 to_ms(now),
                 accepted.user_id,
                 accepted.instance_id,
@@ -140,15 +157,7 @@ class Sessions:
         offset: int,
     ) -> list[Session]:
         """A page of sessions, newest first; ``status`` as read at ``now``."""
-        where, params = "instance_id = ?", [instance_id]
-        for column, value in (("user_id", user_id), ("client_id", client_id)):
-            if value is not None:
-                where += f" AND {column} = ?"
-                params.append(value)
-        if status is not None:
-            clause, values = _status_filter(status, to_ms(now))
-            where += f" AND {clause}"
-            params += values
+        where, params = _search_where(instance_id, user_id, client_id, status, now)
         rows = await self._db.fetchall(
             f"SELECT {COLUMNS} FROM sessions WHERE {where} "
             "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
@@ -157,6 +166,20 @@ class Sessions:
             offset,
         )
         return [_session(r) for r in rows]
+
+    async def count(
+        self,
+        instance_id: str,
+        *,
+        user_id: str | None = None,
+        client_id: str | None = None,
+        status: str | None = None,
+        now: datetime,
+    ) -> int:
+        """How many sessions :meth:`search` would page through."""
+        where, params = _search_where(instance_id, user_id, client_id, status, now)
+        row = await self._db.fetchone(f"SELECT COUNT(*) FROM sessions WHERE {where}", *params)
+        return 0 if row is None else int(row[0])
 
     async def revoke(self, instance_id: str, session_id: str, *, now: datetime) -> Session | None:
         """active and unexpired → revoked, in one statement; ``None`` when it was not."""

@@ -14,13 +14,16 @@ from tessera.models import EmailAddress, User
 from tessera.store.database import Database, Row, UniqueViolation
 from tessera.store.sessions import revoke_active_of_user
 from tessera.store.tokens import revoke_pending_of_user
+from tessera.store.user_search import order_sql, where_sql
+from tessera.user_query import UserQuery
 
 __all__ = ["UPDATABLE", "Users"]
 
-_COLUMNS = (
+_INSERTED = (
     "id, instance_id, external_id, username, first_name, last_name, public_metadata, "
     "private_metadata, banned, last_sign_in_at, created_at, updated_at"
 )
+_COLUMNS = _INSERTED + ", last_active_at"  # a new user has not been active
 UPDATABLE = frozenset(
     {"external_id", "username", "first_name", "last_name", "public_metadata", "private_metadata"}
 )
@@ -42,6 +45,7 @@ def _user(row: Row, emails: Sequence[EmailAddress]) -> User:
         created_at=from_ms(row[10]),
         updated_at=from_ms(row[11]),
         email_addresses=tuple(emails),
+        last_active_at=None if row[12] is None else from_ms(row[12]),
     )
 
 
@@ -62,7 +66,7 @@ class Users:
         try:
             async with self._db.transaction() as tx:
                 await tx.execute(
-                    f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO users ({_INSERTED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     user.id,
                     user.instance_id,
                     user.external_id,
@@ -92,40 +96,29 @@ class Users:
 
     async def get(self, instance_id: str, user_id: str) -> User | None:
         users = await self._select(
-            "users u", "u.id = ? AND u.instance_id = ?", [user_id, instance_id], 1, 0
+            "u.id = ? AND u.instance_id = ?", [user_id, instance_id], "", 1, 0
         )
         return users[0] if users else None
 
-    async def search(
-        self,
-        instance_id: str,
-        *,
-        email_addresses: Sequence[str] = (),
-        external_ids: Sequence[str] = (),
-        limit: int,
-        offset: int,
-    ) -> list[User]:
-        """A page of users, newest first, matching any of the given emails / external ids."""
-        source, where = "users u", "u.instance_id = ?"
-        params: list[Any] = [instance_id]
-        if email_addresses:
-            # Driven from the email index: filtering users first would scan the instance.
-            source = "email_addresses e JOIN users u ON u.id = e.user_id"
-            marks = ", ".join("?" * len(email_addresses))
-            where += f" AND e.instance_id = ? AND e.email_address IN ({marks})"
-            params += [instance_id, *email_addresses]
-        if external_ids:
-            where += f" AND u.external_id IN ({', '.join('?' * len(external_ids))})"
-            params += external_ids
-        return await self._select(source, where, params, limit, offset)
+    async def search(self, instance_id: str, query: UserQuery) -> list[User]:
+        """The page of users ``query`` asks for, in its order (one statement for the users,
+        one for their email addresses)."""
+        where, params = where_sql(instance_id, query)
+        return await self._select(where, params, order_sql(query), query.limit, query.offset)
+
+    async def count(self, instance_id: str, query: UserQuery) -> int:
+        """How many users match ``query``'s filters (its order and page aside)."""
+        where, params = where_sql(instance_id, query)
+        row = await self._db.fetchone(f"SELECT COUNT(*) FROM users u WHERE {where}", *params)
+        return 0 if row is None else int(row[0])
 
     async def _select(
-        self, source: str, where: str, params: list[Any], limit: int, offset: int
+        self, where: str, params: list[Any], order: str, limit: int, offset: int
     ) -> list[User]:
         columns = ", ".join(f"u.{c}" for c in _COLUMNS.split(", "))
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT {columns} FROM {source} WHERE {where} "
-            "ORDER BY u.created_at DESC, u.id DESC LIMIT ? OFFSET ?",
+            f"SELECT {columns} FROM users u WHERE {where} "
+            f"{'ORDER BY ' + order if order else ''} LIMIT ? OFFSET ?",
             *params,
             limit,
             offset,
