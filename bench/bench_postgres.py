@@ -209,8 +209,8 @@ def measure_all(seconds: int, admin_url: str, tickets: int, folder: Path) -> lis
     for nodes in (1, 2):
         with postgres_database(admin_url) as url:
             results += measure("PostgreSQL", url, nodes, seconds, tickets, folder)
-    # For comparison only: SQLite (WAL, synchronous=NORMAL) does not wait for the disk at each
-    # commit either; this is PostgreSQL with the same bargain.
+    # For comparison only: PostgreSQL not waiting for the disk at each commit, the bargain
+    # SQLite's ?synchronous=normal makes (SQLite above waits: synchronous=FULL by default).
     with postgres_database(admin_url) as url:
         relaxed = url + "?synchronous_commit=off"
         results += measure("PostgreSQL no commit wait", relaxed, 1, seconds, tickets, folder)

@@ -33,7 +33,7 @@ def postgres_run() -> Iterator[PostgresRun]:
 
 def _database(request: pytest.FixtureRequest, tmp_path: Path, *, fresh: bool) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tessera.db'}"
+        yield f"sqlite:///{tmp_path / 'tessera.db'}?synchronous=normal"  # see databases.py
         return
     run: PostgresRun = request.getfixturevalue("postgres_run")
     with run.schema(fresh=fresh) as url:

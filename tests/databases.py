@@ -14,7 +14,8 @@ Tests about migrating itself ask for ``fresh=True``: a schema no one has used.
 Test URLs also set ``synchronous_commit=off``: a commit returns before its WAL reaches the
 disk, which only matters if the PostgreSQL server itself crashes, and nothing here tests
 that; it halves the time of the tests that write thousands of rows. The benchmarks keep
-PostgreSQL's default.
+PostgreSQL's default. Test SQLite URLs (``conftest.py``) likewise set ``synchronous=normal``
+(a commit waits for no fsync); tests of the default open their own file.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import httpx
 from conftest import make_user
 from servers import ManualClock, Running
 from snapshot import snapshot
+from tessera.store.sqlite import path_from_url
 
 
 def create(api: httpx.Client, body: dict[str, object], key: str | None) -> httpx.Response:
@@ -110,7 +111,7 @@ def test_the_database_holds_neither_the_key_nor_the_ticket(
     assert ticket not in stored and key not in stored
     if not server.database_url.startswith("sqlite:///"):
         return  # PostgreSQL's files are the server's; every row was read above
-    database = Path(server.database_url.removeprefix("sqlite:///"))
+    database = Path(path_from_url(server.database_url))
     for path in database.parent.glob(database.name + "*"):
         content = path.read_bytes()
         assert ticket.encode() not in content and key.encode() not in content

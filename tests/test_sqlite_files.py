@@ -7,8 +7,12 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from tessera import signing
+from tessera.errors import ConfigError
 from tessera.store import open_store
+from tessera.store.sqlite import SQLiteOptions, options_from_url
 from test_store import LATER, NOW, new_instance
 
 
@@ -78,3 +82,18 @@ async def test_commits_wait_for_the_disk_unless_the_url_says_otherwise(tmp_path:
     finally:
         await full.close()
         await normal.close()
+
+
+def test_the_url_options_are_read_and_a_wrong_one_is_refused_with_a_sentence() -> None:
+    """busy_timeout in milliseconds, synchronous by name; anything else is a ConfigError."""
+    assert options_from_url("sqlite:////srv/t.db?busy_timeout=250&synchronous=NORMAL") == (
+        SQLiteOptions("/srv/t.db", busy_timeout=0.25, synchronous="normal")
+    )
+    assert options_from_url("sqlite:///./t.db") == SQLiteOptions("./t.db", 5.0, "full")
+    for url, says in [
+        ("sqlite:///t.db?timeout=5", "Unknown SQLite URL option 'timeout'"),
+        ("sqlite:///t.db?busy_timeout=5s", "give the milliseconds"),
+        ("sqlite:///t.db?synchronous=off", "use full, normal or extra"),
+    ]:
+        with pytest.raises(ConfigError, match=says):
+            options_from_url(url)

@@ -79,7 +79,11 @@ class GroupCommit:
     def _schedule(self, delay: float) -> None:
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_later(delay, self._flush)
+            loop = asyncio.get_running_loop()
+            if delay:
+                loop.call_later(delay, self._flush)
+            else:
+                loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._scheduled = False
