@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from tessera import __version__
+from tessera import __version__, json_values, users
 from tessera.api.openapi_redemption import REDEMPTION_OPERATIONS, REDIRECT_URL_PARAM
 
 __all__ = [
@@ -176,6 +176,17 @@ def _idempotent(operation: dict[str, Any]) -> None:
     operation["responses"]["409"] = dict(_ERRORS)
 
 
+def _user_limits(operation: dict[str, Any]) -> None:
+    """Say in the create-user schema what the server enforces (see tessera/users.py)."""
+    fields = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    fields["email_address"]["maxItems"] = users.MAX_EMAIL_ADDRESSES
+    for name in ("public_metadata", "private_metadata"):
+        fields[name]["description"] += (
+            f". At most {users.MAX_METADATA_BYTES} bytes as compact JSON, nested at most "
+            f"{json_values.MAX_DEPTH} levels, integers within 64 bits (signed)."
+        )
+
+
 def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
     responses = operation.setdefault("responses", {})
     if operation.get("security") != []:
@@ -203,6 +214,7 @@ def document_bytes() -> bytes:
     paths["/.well-known/jwks.json"]["get"]["operationId"] = "GetWellKnownJWKS"
     create = paths["/v1/sign_in_tokens"]["post"]["requestBody"]["content"]["application/json"]
     create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
+    _user_limits(paths["/v1/users"]["post"])
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
     components = clerk["components"]
