@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cli_helpers import Cli
 from conftest import make_user
 from redeeming import new_token, ticket_in
 from servers import Running
@@ -543,3 +544,22 @@ def test_odd_bytes_in_a_stored_header_are_never_a_500(
         answer = b"".join(iter(lambda: connection.recv(65536), b""))
     status = int(answer.split(b" ", 2)[1])
     assert status in (200, 400), answer
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '{"a": ' + "[" * 40 + "]" * 40 + "}",
+        '{"a": 1e309}',
+        f'{{"a": {2**64}}}',
+        '{"a": "\\ud800"}',
+        '{"a": "' + "x" * 9000 + '"}',
+    ],
+)
+def test_the_cli_keeps_the_same_limits(server: Running, cli: Cli, metadata: str) -> None:
+    """`tessera users create`, direct or through the API, refuses what the API refuses."""
+    before = snapshot(server.database_url)
+    result = cli("users", "create", "--email", "cli@example.com", "--public-metadata", metadata)
+    assert result.code != 0
+    assert "public_metadata" in result.err
+    assert snapshot(server.database_url) == before

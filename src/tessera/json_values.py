@@ -13,7 +13,7 @@ from typing import Any
 
 from tessera.errors import ParamFormatInvalid, ParamInvalid
 
-__all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "check", "param_name"]
+__all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "check", "has_surrogate", "param_name"]
 
 MAX_DEPTH = 32
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
