@@ -509,8 +509,8 @@ def test_duplicate_addresses_are_dropped_keeping_the_first_order(api: httpx.Clie
 
 
 def test_big_integers_within_64_bits_are_kept_exactly(api: httpx.Client) -> None:
-    """Integers at the edges of the signed 64-bit range round-trip unchanged."""
-    metadata = {"max": 2**63 - 1, "min": -(2**63), "nineteen": 1234567890123456789}
+    """Integers at the edges of the signed 64-bit range, and large floats, round-trip."""
+    metadata = {"max": 2**63 - 1, "min": -(2**63), "float": 1e300, "negative": -1.5e19}
     user = make_user(api, public_metadata=metadata)
     assert user["public_metadata"] == metadata
     assert api.get(f"/v1/users/{user['id']}").json()["public_metadata"] == metadata
@@ -555,6 +555,7 @@ def test_odd_bytes_in_a_stored_header_are_never_a_500(
         '{"a": "\\ud800"}',
         '{"a": "' + "x" * 9000 + '"}',
     ],
+    ids=["33 levels", "1e309", "2**64", "surrogate", "9 KB"],
 )
 def test_the_cli_keeps_the_same_limits(server: Running, cli: Cli, metadata: str) -> None:
     """`tessera users create`, direct or through the API, refuses what the API refuses."""
