@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
 import pytest
 
+from cli_helpers import Cli
 from conftest import make_user
+from redeeming import new_token, ticket_in
 from servers import Running
 from snapshot import snapshot
 
@@ -432,6 +435,21 @@ def test_an_encoded_surrogate_in_a_url_is_never_a_500(
     assert snapshot(server.database_url) == before
 
 
+def test_an_encoded_surrogate_in_a_form_body_is_never_a_500(
+    server: Running, api: httpx.Client
+) -> None:
+    """A form-encoded ticket of bytes that are not UTF-8 is just an invalid ticket."""
+    before = snapshot(server.database_url)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    response = api.post(
+        "/v1/client/sign_ins", content=b"strategy=ticket&ticket=%ED%A0%80", headers=form
+    )
+    assert_clerk_error(response, 400, "ticket_invalid_code")
+    after = snapshot(server.database_url)
+    after.pop("rate_limits"), before.pop("rate_limits")  # a failed redemption is counted
+    assert after == before
+
+
 def _emails(count: int) -> list[str]:
     return [f"many{n}@example.com" for n in range(count)]
 
@@ -491,8 +509,58 @@ def test_duplicate_addresses_are_dropped_keeping_the_first_order(api: httpx.Clie
 
 
 def test_big_integers_within_64_bits_are_kept_exactly(api: httpx.Client) -> None:
-    """Integers at the edges of the signed 64-bit range round-trip unchanged."""
-    metadata = {"max": 2**63 - 1, "min": -(2**63), "nineteen": 1234567890123456789}
+    """Integers at the edges of the signed 64-bit range, and large floats, round-trip."""
+    metadata = {"max": 2**63 - 1, "min": -(2**63), "float": 1e300, "negative": -1.5e19}
     user = make_user(api, public_metadata=metadata)
     assert user["public_metadata"] == metadata
     assert api.get(f"/v1/users/{user['id']}").json()["public_metadata"] == metadata
+
+
+def test_the_document_states_the_limits(api: httpx.Client) -> None:
+    """/v1/openapi.json says what the server enforces on a new user."""
+    operation = api.get("/v1/openapi.json").json()["paths"]["/v1/users"]["post"]
+    fields = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert fields["email_address"]["maxItems"] == 100
+    for name in ("public_metadata", "private_metadata"):
+        assert "At most 8192 bytes" in fields[name]["description"]
+        assert "nested at most 32 levels" in fields[name]["description"]
+
+
+@pytest.mark.parametrize("agent", [b"a\x00b", b"\xff\xfe\xed\xa0\x80", b"a\x1bb"])
+def test_odd_bytes_in_a_stored_header_are_never_a_500(
+    server: Running, api: httpx.Client, agent: bytes
+) -> None:
+    """The User-Agent kept with a session may hold any byte a client sends."""
+    ticket = ticket_in(new_token(api)["url"])
+    body = f'{{"strategy": "ticket", "ticket": "{ticket}"}}'.encode()
+    host, port = server.base_url.removeprefix("http://").split(":")
+    request = (
+        b"POST /v1/client/sign_ins HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nUser-Agent: " + agent + b"\r\n"
+        b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(request)
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+    status = int(answer.split(b" ", 2)[1])
+    assert status in (200, 400), answer
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '{"a": ' + "[" * 40 + "]" * 40 + "}",
+        '{"a": 1e309}',
+        f'{{"a": {2**64}}}',
+        '{"a": "\\ud800"}',
+        '{"a": "' + "x" * 9000 + '"}',
+    ],
+    ids=["33 levels", "1e309", "2**64", "surrogate", "9 KB"],
+)
+def test_the_cli_keeps_the_same_limits(server: Running, cli: Cli, metadata: str) -> None:
+    """`tessera users create`, direct or through the API, refuses what the API refuses."""
+    before = snapshot(server.database_url)
+    result = cli("users", "create", "--email", "cli@example.com", "--public-metadata", metadata)
+    assert result.code != 0
+    assert "public_metadata" in result.err
+    assert snapshot(server.database_url) == before

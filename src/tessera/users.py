@@ -43,7 +43,11 @@ _METADATA = ("public_metadata", "private_metadata")
 def normalize_email(address: str) -> str:
     """The stored form of an email address (trimmed, lower case); ParamFormatInvalid if bad."""
     address = address.strip().lower()
-    if len(address) > _MAX_EMAIL or not _EMAIL.fullmatch(address):
+    if (
+        len(address) > _MAX_EMAIL
+        or not _EMAIL.fullmatch(address)
+        or json_values.has_surrogate(address)
+    ):
         raise ParamFormatInvalid("email_address", "a valid email address")
     return address
 
@@ -56,13 +60,14 @@ def _email_addresses(addresses: Sequence[str], now: datetime) -> tuple[EmailAddr
     return tuple(EmailAddress(ids.new_id("idn", now), a, now) for a in unique)
 
 
-def _check_metadata(fields: dict[str, Any]) -> None:
-    """Each metadata object storable (see json_values) and at most 8 KB as compact JSON."""
+def _check_fields(fields: dict[str, Any]) -> None:
+    """Every field storable (see json_values: the CLI reaches here without the API's checks),
+    each metadata object at most 8 KB as compact JSON."""
+    for name, value in fields.items():
+        json_values.check(name, value)
     for name in _METADATA:
-        if name in fields:
-            json_values.check(name, fields[name])
-            if len(orjson.dumps(fields[name])) > MAX_METADATA_BYTES:
-                raise ParamTooLarge(name, f"{MAX_METADATA_BYTES} bytes (8 KB)")
+        if name in fields and len(orjson.dumps(fields[name])) > MAX_METADATA_BYTES:
+            raise ParamTooLarge(name, f"{MAX_METADATA_BYTES} bytes (8 KB)")
 
 
 async def create(
@@ -75,7 +80,7 @@ async def create(
 ) -> User:
     """A new user; ``fields`` are the updatable columns (names, external_id, metadata)."""
     emails = _email_addresses(email_addresses, now)
-    _check_metadata(fields)
+    _check_fields(fields)
     user = User(
         id=ids.new_id("user", now),
         instance_id=instance_id,
@@ -115,7 +120,7 @@ def _normalized(query: UserQuery) -> UserQuery:
 async def update(
     store: Store, instance_id: str, user_id: str, changes: dict[str, Any], *, now: datetime
 ) -> User:
-    _check_metadata(changes)
+    _check_fields(changes)
     user = None
     if ids.is_id(user_id, "user"):
         user = await store.users.update(instance_id, user_id, changes, now=now)

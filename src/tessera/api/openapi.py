@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from tessera import __version__
+from tessera import __version__, json_values, users
 from tessera.api.openapi_redemption import REDEMPTION_OPERATIONS, REDIRECT_URL_PARAM
 
 __all__ = [
@@ -194,6 +194,17 @@ def _paginated_sessions(operation: dict[str, Any]) -> None:
     operation["responses"]["200"] = _json({"oneOf": [listing, page]}, description)
 
 
+def _user_limits(operation: dict[str, Any]) -> None:
+    """Say in the create-user schema what the server enforces (see tessera/users.py)."""
+    fields = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    fields["email_address"]["maxItems"] = users.MAX_EMAIL_ADDRESSES
+    for name in ("public_metadata", "private_metadata"):
+        fields[name]["description"] += (
+            f". At most {users.MAX_METADATA_BYTES} bytes as compact JSON, nested at most "
+            f"{json_values.MAX_DEPTH} levels, integers within 64 bits (signed)."
+        )
+
+
 def _with_common_errors(operation: dict[str, Any]) -> dict[str, Any]:
     responses = operation.setdefault("responses", {})
     if operation.get("security") != []:
@@ -235,6 +246,7 @@ def document_bytes() -> bytes:
     create = paths["/v1/sign_in_tokens"]["post"]["requestBody"]["content"]["application/json"]
     create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
     _paginated_sessions(paths["/v1/sessions"]["get"])
+    _user_limits(paths["/v1/users"]["post"])
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
     components = clerk["components"]

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tessera import json_values
 from tessera.cli.base import add_command, add_group, add_paging
 from tessera.cli.output import EXIT_OK, Column, Output, UsageError, when
 
@@ -188,6 +189,7 @@ def _metadata(option: str, text: str | None) -> dict[str, Any] | None:
         value = None
     if not isinstance(value, dict):
         raise UsageError(f'{option} must be a JSON object, such as \'{{"plan": "pro"}}\'.')
+    json_values.check(option.removeprefix("--").replace("-", "_"), value)  # as the server would
     return value
 
 
