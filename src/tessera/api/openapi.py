@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from tessera import __version__
+from tessera.api.openapi_limits import tighten
 from tessera.api.openapi_redemption import REDEMPTION_OPERATIONS, REDIRECT_URL_PARAM
 
 __all__ = [
@@ -205,6 +206,7 @@ def document_bytes() -> bytes:
     create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
+    tighten(paths)
     components = clerk["components"]
     components.setdefault("responses", {}).setdefault(
         "ClerkErrors", _json({"$ref": "#/components/schemas/ClerkErrors"}, "Request failed")
