@@ -206,7 +206,7 @@ def document_bytes() -> bytes:
     create["schema"]["properties"]["redirect_url"] = REDIRECT_URL_PARAM
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
-    tighten(paths)
+    tighten(paths, clerk["components"])
     components = clerk["components"]
     components.setdefault("responses", {}).setdefault(
         "ClerkErrors", _json({"$ref": "#/components/schemas/ClerkErrors"}, "Request failed")
