@@ -21,7 +21,7 @@ from conftest import make_user
 from servers import Running
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-MAX_EXAMPLES = 6  # cases per operation in the random phases; the boundary cases come on top
+MAX_EXAMPLES = 4  # cases per operation in the random phases; the boundary cases come on top
 SEED = 20261201
 
 
