@@ -10,8 +10,8 @@ minute. On a failure the test prints schemathesis's report, each failure with a 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -29,10 +29,9 @@ SEED = 20261201
 # What the document says and the server answers does not depend on the database: SQLite only.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_answer_is_one_the_document_describes(server: Running, tmp_path: Path) -> None:
-    st = shutil.which("st")
-    assert st is not None, "schemathesis is not installed: pip install -e '.[dev]'"
     command = [
-        st, "--config-file", str(CONFIG), "--no-color", "run",
+        sys.executable, "-m", "schemathesis.cli",  # `st`, from this Python's packages
+        "--config-file", str(CONFIG), "--no-color", "run",
         f"{server.base_url}/v1/openapi.json",
         "--header", f"Authorization: Bearer {server.secret_key}",
         "--checks", "all",
@@ -41,13 +40,18 @@ def test_every_answer_is_one_the_document_describes(server: Running, tmp_path: P
         "--workers", "1",
         "--request-timeout", "10",
         "--generation-database", "none",
+        # Health checks judge the data generator (too slow, too much filtering), not the
+        # server's answers: on a busy machine they would fail runs the checks passed.
         "--suppress-health-check", "all",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     report = done.stdout + done.stderr
-    assert done.returncode == 0, (
-        f"schemathesis found answers the document does not describe:\n{report}"
-    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"schemathesis found answers the document does not describe (exit "
+            f"{done.returncode}); its report:\n\n{report}",
+            pytrace=False,
+        )
     assert "No issues found" in report or " passed" in report, report
 
 
