@@ -14,6 +14,8 @@ from cli_helpers import Cli, clear_env, runner
 from conftest import in_store
 from databases import NEWEST
 from tessera.store import Store
+from tessera.store import database as database_module
+from tessera.store.database import migrations
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +82,19 @@ def test_tokens_issue_works_right_after_migrate(empty_database_url: str, tmp_pat
         links = list(csv.DictReader(handle))
     assert [row["email"] for row in links] == ["ada@example.com", "bob@example.com"]
     assert all(row["url"].startswith("https://auth.example.com/") for row in links)
+
+
+def test_migrate_says_it_upgraded_an_older_schema(
+    tessera: Cli, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database one migration behind is upgraded, and the answer names both versions."""
+    with monkeypatch.context() as older:
+        older.setattr(database_module, "migrations", lambda: migrations()[:-1])
+        first = tessera("migrate", "--database-url", empty_database_url)
+    assert first.code == 0 and f"(version {NEWEST - 1})" in first.out
+    result = tessera("migrate", "--database-url", empty_database_url)
+    assert result.code == 0, result.err
+    assert result.out == (
+        f"tessera: upgraded the schema of {empty_database_url} "
+        f"from version {NEWEST - 1} to {NEWEST}.\n"
+    )

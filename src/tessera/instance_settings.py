@@ -20,7 +20,10 @@ def check_url(name: str, value: Any, *, wildcard: bool = False) -> str:
     """An absolute http(s) URL without a fragment (``*`` at the end allowed for patterns)."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise ParamInvalid(name, "it must be an absolute http or https URL")
-    url = urlsplit(value.removesuffix("*") if wildcard else value)
+    try:
+        url = urlsplit(value.removesuffix("*") if wildcard else value)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        raise ParamInvalid(name, "it must be an absolute http or https URL") from None
     if url.scheme not in ("http", "https") or not url.netloc or url.fragment:
         raise ParamInvalid(name, "it must be an absolute http or https URL without a fragment")
     if any(c.isspace() or ord(c) < 32 for c in value):

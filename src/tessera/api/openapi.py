@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from tessera import __version__, json_values, users
+from tessera.api.openapi_limits import tighten
 from tessera.api.openapi_redemption import REDEMPTION_OPERATIONS, REDIRECT_URL_PARAM
 
 __all__ = [
@@ -249,6 +250,7 @@ def document_bytes() -> bytes:
     _user_limits(paths["/v1/users"]["post"])
     for path, method in IDEMPOTENT_OPERATIONS:
         _idempotent(paths[path][method])
+    tighten(paths, clerk["components"])
     components = clerk["components"]
     components.setdefault("responses", {}).setdefault(
         "ClerkErrors", _json({"$ref": "#/components/schemas/ClerkErrors"}, "Request failed")
