@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 
 from conftest import in_store
 from redeeming import CONFORMANCE, new_token, session_jwt, verify
-from servers import Running
+from servers import Running, free_port, serve_in_thread
 from tessera import keys
+from tessera.config import Settings
 from tessera.store import Store
 
 APP = "http://127.0.0.1:3000"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def second_instance(server: Running) -> tuple[str, str]:
@@ -98,3 +103,31 @@ def test_azp_without_origin_is_where_the_sign_in_lands(server: Running, api: htt
     assert claims_of(server, new_token(api)["token"])["azp"] == APP
     landing = new_token(api, redirect_url="http://localhost:4000/done")["token"]
     assert claims_of(server, landing)["azp"] == "http://localhost:4000"
+
+
+def example_app(issuer: str, parties: list[str]) -> Any:
+    spec = importlib.util.spec_from_file_location("example_app", ROOT / "examples" / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.create_app(issuer, parties)
+
+
+def test_the_example_app_checks_iss_and_azp(server: Running, api: httpx.Client) -> None:
+    """examples/app.py accepts its instance's token for its own origin only: another
+    issuer, or an azp that is not one of its origins, reads as not signed in."""
+    assert api.patch("/v1/instance", json={"after_sign_in_url": f"{APP}/"}).status_code == 204
+    body = {"strategy": "ticket", "ticket": new_token(api)["token"]}
+    token = session_jwt(httpx.post(server.base_url + "/v1/client/sign_ins", json=body))
+    issuer = jwt.decode(token, options={"verify_signature": False})["iss"]
+    other_id, _ = second_instance(server)
+    cases = [
+        (issuer, [APP], 200),
+        (issuer, ["http://127.0.0.1:3001"], 401),
+        (f"{server.base_url}/instances/{other_id}", [APP], 401),
+    ]
+    for app_issuer, parties, status in cases:
+        port = free_port()  # the example app, served for real beside Tessera
+        with serve_in_thread(Settings(port=port), app=example_app(app_issuer, parties)):
+            response = httpx.get(f"http://127.0.0.1:{port}/", cookies={"__session": token})
+        assert response.status_code == status, (app_issuer, parties)
