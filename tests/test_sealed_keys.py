@@ -22,6 +22,7 @@ from conftest import in_store
 from redeeming import new_token, session_jwt, sign_in, verify
 from servers import free_port, serve_process
 from tessera import keys, signing
+from tessera.config import Settings
 from tessera.sealed import PREFIX, Keyring, Unsealable, new_key, parse_key
 from tessera.store import Store, open_store
 
@@ -215,3 +216,11 @@ def test_a_sealed_value_is_bound_to_its_key_id() -> None:
     with pytest.raises(Unsealable):
         ring.open(sealed, context="jwk_b")
     assert "BEGIN" not in sealed and sealed != ring.seal("x", context="jwk_a")
+
+
+def test_the_encryption_key_never_shows_in_a_repr() -> None:
+    text = new_key()
+    settings = Settings.from_env({"TESSERA_ENCRYPTION_KEY": text})
+    assert settings.keyring.encrypts
+    for shown in (repr(settings), repr(settings.keyring), str(settings.keyring)):
+        assert text not in shown and repr(parse_key(text)) not in shown
