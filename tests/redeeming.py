@@ -62,11 +62,13 @@ def issuer_of(base_url: str, token: str) -> str:
     return issuer
 
 
-def verify(base_url: str, token: str, *, path: str = "/.well-known/jwks.json") -> dict[str, Any]:
+def verify(base_url: str, token: str, *, path: str | None = None) -> dict[str, Any]:
     """The claims of a session token, verified with PyJWT against the server's JWKS at
-    ``path``; its ``iss`` is an instance's issuer on this server."""
+    ``path`` (default: ``{iss}/.well-known/jwks.json``); its ``iss`` is an instance's issuer
+    on this server."""
     issuer = issuer_of(base_url, token)
-    keys = jwt.PyJWKSet.from_dict(httpx.get(base_url + path).json())
+    url = issuer + "/.well-known/jwks.json" if path is None else base_url + path
+    keys = jwt.PyJWKSet.from_dict(httpx.get(url).json())
     kid = jwt.get_unverified_header(token)["kid"]
     key = next(k for k in keys.keys if k.key_id == kid)
     claims: dict[str, Any] = jwt.decode(

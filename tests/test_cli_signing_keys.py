@@ -3,15 +3,18 @@ the server's JWKS then publishes both keys, and tokens of either verify."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 
-from cli_helpers import Cli, both_modes, clear_env
+from cli_helpers import Cli, both_modes, clear_env, runner
 from redeeming import new_token, session_jwt, sign_in, verify
 from servers import Running
+from tessera.cli import main
+from tessera.sealed import parse_key
 
 
 @pytest.fixture(autouse=True)
@@ -108,12 +111,12 @@ def test_list_shows_every_key_and_never_a_private_one(
 def test_signing_keys_are_refused_over_the_api_in_one_line(
     server: Running, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Through --api-url, both commands exit 2 with one line saying to use --database-url,
+    """Through --api-url, every command exits 2 with one line saying to use --database-url,
     and no key is made."""
     cli = both_modes("api", server, capsys, monkeypatch)
     (kid,) = jwks_kids(server)
-    for action in ("rotate", "list"):
-        result = cli("signing-keys", action)
+    for action in (["rotate"], ["list"], ["revoke", kid], ["rewrap"]):
+        result = cli("signing-keys", *action)
         assert (result.code, result.out) == (2, "")
         assert result.err == (
             "tessera: error: `tessera signing-keys` works on the database only: use "
@@ -130,3 +133,25 @@ def test_rotate_for_an_unknown_instance_is_a_usage_error(direct: Cli) -> None:
         2,
         "tessera: error: no instance ins_missing in this database.\n",
     )
+
+
+def test_keygen_encryption_key_prints_a_new_key_each_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`tessera keygen --encryption-key`: 32 random bytes, unpadded base64url, one line."""
+    run = runner(capsys)
+    first, second = run("keygen", "--encryption-key"), run("keygen", "--encryption-key")
+    assert first.code == second.code == 0 and first.out != second.out
+    text = first.out.removesuffix("\n")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", text)
+    assert len(parse_key(text)) == 32
+    refused = run("keygen", "--encryption-key", "--live")
+    assert refused.code == 2 and refused.out == ""
+
+
+def test_help_describes_revoke_and_rewrap(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["signing-keys", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "revoke" in text and "rewrap" in text and "--revoke-previous" in text
+    assert "leaves the JWKS of every server at once" in text

@@ -15,9 +15,9 @@ import jwt
 import pytest
 
 from cli_helpers import Cli, clear_env
-from conftest import in_store
-from redeeming import issuer_of, new_token, session_jwt, sign_in, verify
-from servers import Running
+from conftest import in_store, start_server
+from redeeming import new_token, session_jwt, sign_in, verify
+from servers import ManualClock, Running
 from tessera.store import Store
 
 
@@ -76,7 +76,8 @@ def session_status(api: httpx.Client, session_id: str) -> str:
 
 
 def all_jwks_paths(server: Running, token: str) -> list[str]:
-    issuer_path = issuer_of(server.base_url, token).removeprefix(server.base_url)
+    issuer = jwt.decode(token, options={"verify_signature": False})["iss"]
+    issuer_path = "/instances/" + issuer.rsplit("/instances/", 1)[1]
     return ["/.well-known/jwks.json", "/v1/jwks", issuer_path + "/.well-known/jwks.json"]
 
 
@@ -167,3 +168,21 @@ def test_revoke_refuses_an_unknown_or_already_revoked_key_in_one_line(
         1,
         f"tessera: error: The signing key {kid} is already revoked.\n",
     )
+
+
+def test_every_node_drops_the_revoked_key_on_its_next_jwks_answer(
+    direct: Cli, server: Running, api: httpx.Client, clock: ManualClock
+) -> None:
+    """Two servers on one database, each asked for its JWKS just before the revoke: each
+    answers without the key right after it."""
+    token, _ = signed_in(server, api)
+    kid, _ = leaked_key(server)
+    with start_server(server.database_url, server.secret_key, clock) as other:
+        nodes = [server, other]
+        for node in nodes:
+            for path in all_jwks_paths(node, token):
+                assert kid in kids(node, path)
+        assert direct("signing-keys", "revoke", kid).code == 0
+        for node in nodes:
+            for path in all_jwks_paths(node, token):
+                assert kid not in kids(node, path), (node.base_url, path)

@@ -92,7 +92,9 @@ async def test_on_postgresql_a_start_waits_for_a_concurrent_revoke_and_then_refu
         )
         pid = revoker.get_server_pid()
         blocked = "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))"
-        while not start.done() and not await revoker.fetchval(blocked, pid):
+        while not start.done():  # until the start waits on the revoke's row lock
+            if await revoker.fetchval(blocked, pid):
+                break
             await asyncio.sleep(0.01)
         assert not start.done(), "the session start did not wait for the revoke"
         await tx.commit()

@@ -64,7 +64,8 @@ def prepare(
 
 
 def _origin(url: str | None) -> str | None:
-    """``scheme://host[:port]`` of an absolute URL, lower-case; ``None`` otherwise."""
+    """``scheme://host[:port]`` of an absolute http(s) URL as browsers send it in ``Origin``
+    (lower-case, no default port); ``None`` otherwise."""
     try:
         parts = urlsplit(url or "")
         port = parts.port
@@ -73,7 +74,8 @@ def _origin(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
 
 
 def authorized_party(
@@ -87,8 +89,9 @@ def authorized_party(
     (no ``azp`` claim) when the instance names none of these."""
     landing = (token.redirect_url, settings.after_sign_in_url, settings.sign_in_url)
     allowed = {_origin(url) for url in (*landing, *settings.allowed_redirect_urls)} - {None}
-    if origin is not None and _origin(origin) in allowed and origin.lower() == _origin(origin):
-        return origin.lower()
+    requested = _origin(origin)
+    if requested in allowed and (origin or "").lower() == requested:  # a bare origin only
+        return requested
     return next((o for o in map(_origin, landing) if o is not None), None)
 
 

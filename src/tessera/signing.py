@@ -181,10 +181,12 @@ def issuer(public_url: str, instance_id: str) -> str:
 
 async def jwks(store: Store, instance_id: str, *, now: datetime) -> dict[str, Any]:
     """The instance's JSON Web Key Set: the current key first, then retired keys still
-    verifying tokens. Makes the first key if there is none, so verifiers never cache an
-    empty set."""
-    await current(store, instance_id, now=now)
+    verifying tokens (never a revoked one). Makes the first key if there is none, so
+    verifiers never cache an empty set. Read from the database on every call: no cache."""
     keys = await store.signing_keys.published(instance_id, now=now)
+    if not any(k.status == "current" for k in keys):
+        await current(store, instance_id, now=now)
+        keys = await store.signing_keys.published(instance_id, now=now)
     keys.sort(key=lambda k: k.status != "current")
     return {"keys": [k.public_jwk for k in keys]}
 

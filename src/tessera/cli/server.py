@@ -26,7 +26,10 @@ def register(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="run the HTTP server",
-        description="Run the HTTP server on the database named by TESSERA_DATABASE_URL.",
+        description="Run the HTTP server on the database named by TESSERA_DATABASE_URL. "
+        "Signing keys are sealed under TESSERA_ENCRYPTION_KEY when it is set (without it, "
+        "start-up warns once that they are stored unencrypted); a database whose keys do not "
+        "open with it is refused in one sentence.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
