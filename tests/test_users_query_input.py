@@ -31,6 +31,7 @@ from tessera.user_query import TimeRange, UserQuery
         ({"created_at_after": "yesterday"}, "created_at_after"),
         ({"created_at_before": "1.5"}, "created_at_before"),
         ({"last_active_at_since": "99999999999999999999"}, "last_active_at_since"),
+        ({"last_active_at_after": "-9999999999999999999"}, "last_active_at_after"),
         ({"last_sign_in_at_after": "0x10"}, "last_sign_in_at_after"),
         ({"starting_after": "nobody"}, "starting_after"),
         ({"starting_after": "user_" + "0" * 27, "order_by": "username"}, "starting_after"),
