@@ -41,7 +41,7 @@ def _ms(query: QueryParams, name: str) -> int | None:
     if text is None:
         return None
     digits = text.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19) or int(text) > _INT64:
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19) or abs(int(text)) > _INT64:
         raise ParamInvalid(name, "it must be a whole number of Unix milliseconds")
     return int(text)
 

@@ -1,8 +1,7 @@
 """A :class:`~tessera.user_query.UserQuery` as SQL: one WHERE clause and one ORDER BY, every
 value bound, the same text for SQLite and PostgreSQL.
 
-Exact lookups (email, username, external id, id) use the unique indexes; email addresses
-drive from their own index through ``u.id IN (SELECT …)``. Partial matches compare
+Exact lookups (email, username, external id, id) use the unique indexes. Partial matches compare
 ``LOWER(column) LIKE LOWER(?)`` with ``%``, ``_`` and ``\\`` of the searched text escaped, so
 they mean the text itself. Text orderings compare ``LOWER(column)``; a user without the value
 sorts last either way; ties fall to ``created_at`` then ``id`` in the same direction.
@@ -16,7 +15,7 @@ from tessera.crypto import ALPHABET
 from tessera.ids import KSUID_EPOCH_MS
 from tessera.user_query import Selection, TimeRange, UserQuery
 
-__all__ = ["cursor_ms", "order_sql", "where_sql"]
+__all__ = ["cursor_ms", "filtered_sql", "order_sql"]
 
 _EMAILS = "u.id IN (SELECT e.user_id FROM email_addresses e WHERE e.instance_id = ? AND {})"
 _NAME = "LOWER(COALESCE(u.first_name, '') || ' ' || COALESCE(u.last_name, ''))"
@@ -89,14 +88,30 @@ class _Where:
             self.add(_like(_NAME), _pattern(query.name_query))
 
 
-def where_sql(instance_id: str, query: UserQuery) -> tuple[str, list[Any]]:
-    """The WHERE clause (over ``users u``) and its parameters."""
+def filtered_sql(instance_id: str, query: UserQuery) -> tuple[str, list[Any]]:
+    """``<source> WHERE <conditions>`` over ``users u``, and its parameters in order."""
+    source, params = _source_sql(instance_id, query)
+    where, where_params = _where_sql(instance_id, query)
+    return f"{source} WHERE {where}", params + where_params
+
+
+def _source_sql(instance_id: str, query: UserQuery) -> tuple[str, list[Any]]:
+    """The FROM source naming ``users u``: exact email addresses drive from their index (as a
+    ``u.id IN`` filter, SQLite would walk the instance's users instead)."""
+    emails = query.email_addresses
+    if not emails:
+        return "users u", []
+    matched = (
+        "(SELECT DISTINCT e.user_id FROM email_addresses e "
+        f"WHERE e.instance_id = ? AND e.email_address IN ({_marks(emails)})) m"
+    )
+    return f"{matched} JOIN users u ON u.id = m.user_id", [instance_id, *emails]
+
+
+def _where_sql(instance_id: str, query: UserQuery) -> tuple[str, list[Any]]:
     where = _Where(instance_id)
     if query.matches_nobody:
         where.add("1 = 0")
-    if query.email_addresses:
-        emails = query.email_addresses
-        where.add(_EMAILS.format(f"e.email_address IN ({_marks(emails)})"), instance_id, *emails)
     if query.usernames:
         where.add(f"u.username IN ({_marks(query.usernames)})", *query.usernames)
     where.selection("u.id", query.user_ids)

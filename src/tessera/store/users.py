@@ -14,7 +14,7 @@ from tessera.models import EmailAddress, User
 from tessera.store.database import Database, Row, UniqueViolation
 from tessera.store.sessions import revoke_active_of_user
 from tessera.store.tokens import revoke_pending_of_user
-from tessera.store.user_search import order_sql, where_sql
+from tessera.store.user_search import filtered_sql, order_sql
 from tessera.user_query import UserQuery
 
 __all__ = ["UPDATABLE", "Users"]
@@ -95,30 +95,29 @@ class Users:
             raise IdentifierExists(_param_of(exc)) from None
 
     async def get(self, instance_id: str, user_id: str) -> User | None:
-        users = await self._select(
-            "u.id = ? AND u.instance_id = ?", [user_id, instance_id], "", 1, 0
-        )
+        where = "users u WHERE u.id = ? AND u.instance_id = ?"
+        users = await self._select(where, [user_id, instance_id], "u.id", 1, 0)
         return users[0] if users else None
 
     async def search(self, instance_id: str, query: UserQuery) -> list[User]:
         """The page of users ``query`` asks for, in its order (one statement for the users,
         one for their email addresses)."""
-        where, params = where_sql(instance_id, query)
-        return await self._select(where, params, order_sql(query), query.limit, query.offset)
+        filtered, params = filtered_sql(instance_id, query)
+        return await self._select(filtered, params, order_sql(query), query.limit, query.offset)
 
     async def count(self, instance_id: str, query: UserQuery) -> int:
         """How many users match ``query``'s filters (its order and page aside)."""
-        where, params = where_sql(instance_id, query)
-        row = await self._db.fetchone(f"SELECT COUNT(*) FROM users u WHERE {where}", *params)
+        filtered, params = filtered_sql(instance_id, query)
+        row = await self._db.fetchone(f"SELECT COUNT(*) FROM {filtered}", *params)
         return 0 if row is None else int(row[0])
 
     async def _select(
-        self, where: str, params: list[Any], order: str, limit: int, offset: int
+        self, filtered: str, params: list[Any], order: str, limit: int, offset: int
     ) -> list[User]:
+        """Users ``FROM {filtered}`` (a source and its WHERE) in ``order``, with their emails."""
         columns = ", ".join(f"u.{c}" for c in _COLUMNS.split(", "))
         rows = await self._db.fetchall(
-            f"SELECT {columns} FROM users u WHERE {where} "
-            f"{'ORDER BY ' + order if order else ''} LIMIT ? OFFSET ?",
+            f"SELECT {columns} FROM {filtered} ORDER BY {order} LIMIT ? OFFSET ?",
             *params,
             limit,
             offset,
