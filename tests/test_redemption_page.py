@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import redeeming
 from conftest import make_user
 from redeeming import CONFORMANCE, error_code, new_token, running, sign_in, verify
 from servers import ManualClock, Running
@@ -27,12 +28,7 @@ def page(server: Running, ticket: str) -> httpx.Response:
 
 def press_continue(server: Running, ticket: str, **headers: str) -> httpx.Response:
     """What the page's form sends when Continue is pressed."""
-    with httpx.Client(base_url=server.base_url, event_hooks=CONFORMANCE) as client:
-        return client.post(
-            "/v1/tickets/accept",
-            data={"ticket": ticket},
-            headers={"sec-fetch-site": "same-origin", **headers},
-        )
+    return redeeming.press_continue(server.base_url, ticket, **headers)
 
 
 def set_instance(api: httpx.Client, **settings: object) -> None:
