@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from tessera import crypto
 from tessera.errors import ConfigError
 
-__all__ = ["SECRET_KEY_PREFIXES", "Settings", "parse_duration"]
+__all__ = ["SECRET_KEY_PREFIXES", "Settings", "clear_text_off_loopback", "parse_duration"]
 
 SECRET_KEY_PREFIXES = ("sk_test_", "sk_live_")
 _DURATION = re.compile(r"(\d+)\s*([smhdw]?)")
@@ -34,6 +34,13 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def clear_text_off_loopback(url: str) -> bool:
+    """Whether ``url`` is plain http to a host other than this machine: refused for every URL
+    a person is sent to (links, sign-in pages, landing pages), as it would travel in clear."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not _is_loopback(parts.hostname or "")
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ class Settings:
                 "Links would point at 0.0.0.0: set TESSERA_PUBLIC_URL to the address users "
                 "reach this server at (for example https://auth.example.com)."
             )
-        if url.scheme == "http" and not _is_loopback(url.hostname):
+        if clear_text_off_loopback(self.public_url):
             raise ConfigError(
                 f"TESSERA_PUBLIC_URL is plain http on {url.hostname}: sign-in links would travel "
                 "in clear text. Use an https URL (terminate TLS in front of Tessera)."

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from tessera import crypto, redemption
+from tessera import crypto, instance_settings, redemption
 from tessera.api import client_shapes, pages, params
 from tessera.api.context import Context, json_response
 from tessera.errors import ParamInvalid, TicketUnusable, TooManyRequests
@@ -88,7 +88,7 @@ def routes(ctx: Context) -> list[Route]:
             return _see_other(_with_ticket(view.settings.sign_in_url, ticket))
         if view.unusable is not None or view.user is None:
             return pages.unusable()
-        lands_on = view.token.redirect_url or view.settings.after_sign_in_url
+        lands_on = instance_settings.landing(view.settings, view.token)
         action = ctx.settings.public_url + ACCEPT_PATH
         # One token per browser, not per page: two links open at once both still work.
         form_token = _form_token(request.cookies.get(csrf_cookie)) or secrets.token_urlsafe(32)
@@ -118,7 +118,7 @@ def routes(ctx: Context) -> list[Route]:
             return pages.unusable()
         except TooManyRequests as exc:
             return pages.too_many(exc.retry_after)
-        lands_on = done.token.redirect_url or done.settings.after_sign_in_url
+        lands_on = instance_settings.landing(done.settings, done.token)
         response = _see_other(lands_on) if lands_on else pages.signed_in()
         response.set_cookie(
             SESSION_COOKIE,
