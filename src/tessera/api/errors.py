@@ -14,6 +14,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from tessera import errors
 
@@ -84,13 +85,24 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     method, path = request.method, request.url.path
     if exc.status_code == 405:
-        return error_response(errors.MethodNotAllowed(method, path), exc.headers)
+        allow = {"Allow": _allowed_methods(request)}
+        return error_response(errors.MethodNotAllowed(method, path), allow)
     if exc.status_code == 404:
         return error_response(errors.RouteNotFound(method, path))
     generic = errors.RequestInvalid("The request could not be processed.")
     return Response(
         orjson.dumps(body_of(generic)), status_code=exc.status_code, media_type="application/json"
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path. (The router's own 405 names only the
+    methods of the first route whose path matched, and each method has a route of its own.)"""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
