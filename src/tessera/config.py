@@ -54,6 +54,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    read_timeout: float = 10.0  # seconds a request may take to arrive, headers and body
     log_level: str = "info"
     # Failed ticket redemptions allowed per client address per window (0: no limit).
     redeem_rate_limit: int = 30
@@ -67,6 +68,7 @@ class Settings:
         host: str = "127.0.0.1",
         port: int = 8000,
         workers: int = 1,
+        read_timeout: float = 10.0,
     ) -> Settings:
         """Read ``TESSERA_*`` variables; raise :class:`ConfigError` saying what to change."""
         env = os.environ if env is None else env
@@ -90,6 +92,7 @@ class Settings:
             host=host,
             port=port,
             workers=workers,
+            read_timeout=read_timeout,
             log_level=(env.get("TESSERA_LOG_LEVEL") or "info").lower(),
             redeem_rate_limit=int(rate_limit),
             redeem_rate_window=rate_window,
@@ -128,5 +131,7 @@ class Settings:
             raise ConfigError("The redemption rate limit must be >= 0 per a window of >= 1 s.")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1.")
+        if not 0 < self.read_timeout <= 3600:
+            raise ConfigError("--read-timeout must be more than 0 and at most 3600 seconds.")
         if self.log_level not in ("critical", "error", "warning", "info", "debug"):
             raise ConfigError("TESSERA_LOG_LEVEL must be one of error, warning, info, debug.")

@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from tessera import errors
+from tessera.logs import escape
 
 __all__ = [
     "STATUS",
@@ -105,7 +106,20 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection, or was closed for sending too slowly, before its body
+    arrived: an answer no one will read, and nothing to alarm anyone about."""
+    log.info(
+        "%s %s: the connection closed before the body arrived",
+        request.method,
+        escape(request.url.path),
+    )
+    return error_response(errors.BodyInvalid("The request body did not arrive whole."))
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):  # the hot routes send every exception here
+        return await client_gone(request, exc)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(errors.TesseraError("Something went wrong on the server."))
 
@@ -113,5 +127,6 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     errors.TesseraError: tessera_error,
     HTTPException: _http_error,
+    ClientDisconnect: client_gone,
     Exception: unexpected_error,
 }
