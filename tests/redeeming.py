@@ -45,6 +45,23 @@ def sign_in(base_url: str, ticket: str, *, form: bool = False) -> httpx.Response
         return client.post("/v1/client/sign_ins", json=body)
 
 
+CSRF_COOKIE = "tessera_csrf"  # its name on plain http (loopback); "__Host-tessera_csrf" on https
+
+
+def press_continue(base_url: str, ticket: str, **headers: str) -> httpx.Response:
+    """What a browser sends when Continue is pressed: the ticket, and the form token both in
+    the form and in the cookie the page set (here a pair of the test's own making, so that
+    tickets whose page shows no form can be posted too)."""
+    form_token = secrets.token_urlsafe(32)
+    with httpx.Client(base_url=base_url, timeout=30, event_hooks=CONFORMANCE) as client:
+        client.cookies.set(CSRF_COOKIE, form_token)
+        return client.post(
+            "/v1/tickets/accept",
+            data={"ticket": ticket, "csrf": form_token},
+            headers={"sec-fetch-site": "same-origin", **headers},
+        )
+
+
 def error_code(response: httpx.Response) -> str:
     code: str = response.json()["errors"][0]["code"]
     return code

@@ -8,7 +8,7 @@ import pytest
 
 from cli_helpers import Cli, clear_env
 from conftest import in_store
-from redeeming import ticket_in
+from redeeming import press_continue, ticket_in
 from servers import Running
 from tessera.store import Store
 
@@ -52,8 +52,7 @@ def test_an_allowed_redirect_url_is_stored_and_continue_lands_there(
     assert result.code == 0, result.err
     token = result.json()
     assert stored_redirect(server, token["id"]) == target
-    with httpx.Client(base_url=server.base_url) as browser:
-        redeemed = browser.post("/v1/tickets/accept", data={"ticket": ticket_in(token["url"])})
+    redeemed = press_continue(server.base_url, ticket_in(token["url"]))
     assert (redeemed.status_code, redeemed.headers["location"]) == (303, target)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from redeeming import CONFORMANCE, error_code, new_token, running, sign_in
+from redeeming import error_code, new_token, press_continue, running, sign_in
 from servers import ManualClock, Running
 from snapshot import snapshot
 
@@ -15,18 +15,6 @@ FORGED = "tsit_" + "A" * 43 + "AAAAAA"  # well-shaped, wrong checksum
 def forged(n: int) -> str:
     """A well-formed ticket for no token: a real ticket's shape, a checksum that fails."""
     return f"tsit_{n:043d}AAAAAA"
-
-
-def press_continue(server: Running, ticket: str) -> httpx.Response:
-    """The page's Continue, with the form token of a GET of the page."""
-    with httpx.Client(base_url=server.base_url, event_hooks=CONFORMANCE) as client:
-        shown = client.get("/v1/tickets/accept", params={"ticket": ticket})
-        form = {"ticket": ticket}
-        if "csrf" in shown.text:
-            form["csrf"] = shown.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        return client.post(
-            "/v1/tickets/accept", data=form, headers={"sec-fetch-site": "same-origin"}
-        )
 
 
 def test_thirty_five_forged_tickets_do_not_lock_out_a_genuine_one(
@@ -40,7 +28,7 @@ def test_thirty_five_forged_tickets_do_not_lock_out_a_genuine_one(
     response = sign_in(server.base_url, token["token"])
     assert response.status_code == 200, response.text
     page_token = new_token(api)
-    done = press_continue(server, page_token["token"])
+    done = press_continue(server.base_url, page_token["token"])
     assert done.status_code == 200, done.text
     assert "You are signed in" in done.text
     assert api.get(f"/v1/sign_in_tokens/{page_token['id']}").json()["status"] == "accepted"
@@ -66,6 +54,6 @@ def test_an_over_limit_failure_answers_429_and_writes_nothing(
             assert limited.status_code == 429
             assert error_code(limited) == "too_many_requests"
             assert 1 <= int(limited.headers["retry-after"]) <= 60
-            html = press_continue(server, ticket)
+            html = press_continue(server.base_url, ticket)
             assert html.status_code == 429 and "retry-after" in html.headers
         assert snapshot(database_url) == before

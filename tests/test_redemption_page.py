@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import redeeming
 from conftest import make_user
 from redeeming import CONFORMANCE, error_code, new_token, running, sign_in, verify
 from servers import ManualClock, Running
@@ -27,12 +28,7 @@ def page(server: Running, ticket: str) -> httpx.Response:
 
 def press_continue(server: Running, ticket: str, **headers: str) -> httpx.Response:
     """What the page's form sends when Continue is pressed."""
-    with httpx.Client(base_url=server.base_url, event_hooks=CONFORMANCE) as client:
-        return client.post(
-            "/v1/tickets/accept",
-            data={"ticket": ticket},
-            headers={"sec-fetch-site": "same-origin", **headers},
-        )
+    return redeeming.press_continue(server.base_url, ticket, **headers)
 
 
 def set_instance(api: httpx.Client, **settings: object) -> None:
@@ -286,3 +282,52 @@ def test_stale_rate_limit_buckets_are_swept(
                 await store.close()
 
         assert asyncio.run(windows()) == [("redeem:203.0.113.3",)]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"sign_in_url": "http://app.example.com/sign-in"},
+        {"after_sign_in_url": "http://app.example.com/home"},
+        {"allowed_redirect_urls": ["http://app.example.com/welcome/*"]},
+        {"after_sign_in_url": "http://127.0.0.1.example.com/"},
+    ],
+)
+def test_plain_http_pages_off_loopback_are_refused(
+    server: Running, api: httpx.Client, settings: dict[str, object]
+) -> None:
+    """Where a person is sent must be https, as TESSERA_PUBLIC_URL must (the ticket rides in
+    sign_in_url's query): 422 naming the setting, and nothing changes."""
+    response = api.patch("/v1/instance", json=settings)
+    assert response.status_code == 422
+    assert error_code(response) == "form_param_value_invalid"
+    assert response.json()["errors"][0]["meta"] == {"param_name": next(iter(settings))}
+    token = new_token(api)
+    assert page(server, token["token"]).status_code == 200  # no sign_in_url was stored
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:3000/", "http://localhost/home", "http://[::1]:8080/x"]
+)
+def test_plain_http_on_loopback_is_allowed(server: Running, api: httpx.Client, url: str) -> None:
+    """A developer's app on this machine may be plain http."""
+    set_instance(api, after_sign_in_url=url, sign_in_url=url, allowed_redirect_urls=[url])
+
+
+def test_a_redirect_url_removed_from_the_allow_list_is_not_followed(
+    server: Running, api: httpx.Client
+) -> None:
+    """Removing an entry takes effect at once: a pending token carrying that redirect_url
+    still signs in, but lands on after_sign_in_url (and the page's form-action follows)."""
+    set_instance(
+        api,
+        after_sign_in_url="https://app.example.com/home",
+        allowed_redirect_urls=["https://old.example.com/welcome"],
+    )
+    token = new_token(api, redirect_url="https://old.example.com/welcome")
+    set_instance(api, allowed_redirect_urls=[])
+    shown = page(server, token["token"])
+    assert "old.example.com" not in shown.headers["content-security-policy"]
+    done = press_continue(server, token["token"])
+    assert (done.status_code, done.headers["location"]) == (303, "https://app.example.com/home")
+    assert api.get(f"/v1/sign_in_tokens/{token['id']}").json()["status"] == "accepted"

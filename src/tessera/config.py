@@ -13,7 +13,7 @@ from tessera import crypto
 from tessera.errors import ConfigError
 from tessera.sealed import Keyring
 
-__all__ = ["SECRET_KEY_PREFIXES", "Settings", "parse_duration"]
+__all__ = ["SECRET_KEY_PREFIXES", "Settings", "clear_text_off_loopback", "parse_duration"]
 
 SECRET_KEY_PREFIXES = ("sk_test_", "sk_live_")
 _DURATION = re.compile(r"(\d+)\s*([smhdw]?)")
@@ -37,6 +37,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def clear_text_off_loopback(url: str) -> bool:
+    """Whether ``url`` is plain http to a host other than this machine: refused for every URL
+    a person is sent to (links, sign-in pages, landing pages), as it would travel in clear."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not _is_loopback(parts.hostname or "")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a Tessera process is configured with. Secrets stay out of ``repr``."""
@@ -48,6 +55,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    read_timeout: float = 10.0  # seconds a request may take to arrive, headers and body
     log_level: str = "info"
     # Failed ticket redemptions allowed per client address per window (0: no limit).
     redeem_rate_limit: int = 30
@@ -63,6 +71,7 @@ class Settings:
         host: str = "127.0.0.1",
         port: int = 8000,
         workers: int = 1,
+        read_timeout: float = 10.0,
     ) -> Settings:
         """Read ``TESSERA_*`` variables; raise :class:`ConfigError` saying what to change."""
         env = os.environ if env is None else env
@@ -86,6 +95,7 @@ class Settings:
             host=host,
             port=port,
             workers=workers,
+            read_timeout=read_timeout,
             log_level=(env.get("TESSERA_LOG_LEVEL") or "info").lower(),
             redeem_rate_limit=int(rate_limit),
             redeem_rate_window=rate_window,
@@ -108,7 +118,7 @@ class Settings:
                 "Links would point at 0.0.0.0: set TESSERA_PUBLIC_URL to the address users "
                 "reach this server at (for example https://auth.example.com)."
             )
-        if url.scheme == "http" and not _is_loopback(url.hostname):
+        if clear_text_off_loopback(self.public_url):
             raise ConfigError(
                 f"TESSERA_PUBLIC_URL is plain http on {url.hostname}: sign-in links would travel "
                 "in clear text. Use an https URL (terminate TLS in front of Tessera)."
@@ -125,5 +135,7 @@ class Settings:
             raise ConfigError("The redemption rate limit must be >= 0 per a window of >= 1 s.")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1.")
+        if not 0 < self.read_timeout <= 3600:
+            raise ConfigError("--read-timeout must be more than 0 and at most 3600 seconds.")
         if self.log_level not in ("critical", "error", "warning", "info", "debug"):
             raise ConfigError("TESSERA_LOG_LEVEL must be one of error, warning, info, debug.")

@@ -3,21 +3,33 @@ session lasts and how its token is signed. No HTTP, no SQL."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from tessera.config import clear_text_off_loopback
 from tessera.errors import NotFound, ParamInvalid
-from tessera.models import InstanceSettings
+from tessera.models import InstanceSettings, SignInToken
 from tessera.store import Store
 
-__all__ = ["MAX_SESSION_LIFETIME", "check_url", "get", "redirect_allowed", "update"]
+__all__ = [
+    "MAX_SESSION_LIFETIME",
+    "check_url",
+    "get",
+    "landing",
+    "redirect_allowed",
+    "update",
+]
+
+log = logging.getLogger(__name__)
 
 MAX_SESSION_LIFETIME = 366 * 86400
 MAX_URL = 2048
 
 
 def check_url(name: str, value: Any, *, wildcard: bool = False) -> str:
-    """An absolute http(s) URL without a fragment (``*`` at the end allowed for patterns)."""
+    """An absolute URL without a fragment (``*`` at the end allowed for patterns): https, or
+    plain http on loopback only, the rule TESSERA_PUBLIC_URL follows."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise ParamInvalid(name, "it must be an absolute http or https URL")
     try:
@@ -28,6 +40,8 @@ def check_url(name: str, value: Any, *, wildcard: bool = False) -> str:
         raise ParamInvalid(name, "it must be an absolute http or https URL without a fragment")
     if any(c.isspace() or ord(c) < 32 for c in value):
         raise ParamInvalid(name, "it must not contain spaces or control characters")
+    if clear_text_off_loopback(url.geturl()):
+        raise ParamInvalid(name, "it must be an https URL (plain http only to this machine)")
     if wildcard and value.endswith("*") and not url.path.startswith("/"):
         # "https://app.example.com*" would also match https://app.example.com.evil.test
         raise ParamInvalid(name, "a pattern must end in /* or a longer path followed by *")
@@ -43,6 +57,22 @@ def redirect_allowed(settings: InstanceSettings, url: str) -> bool:
         if url == entry:
             return True
     return False
+
+
+def landing(settings: InstanceSettings, token: SignInToken) -> str | None:
+    """Where Continue lands: the token's ``redirect_url`` while the allow-list still names
+    it, else the instance's ``after_sign_in_url``. An operator who removes an entry means
+    "send no one there any more"; whether a pending link signs in at all is what revoking
+    tokens decides, so the person still signs in, on the instance's own page."""
+    if token.redirect_url is None:
+        return settings.after_sign_in_url
+    if redirect_allowed(settings, token.redirect_url):
+        return token.redirect_url
+    log.warning(
+        "sign-in token %s: its redirect_url is no longer allowed; landing on after_sign_in_url",
+        token.id,
+    )
+    return settings.after_sign_in_url
 
 
 async def get(store: Store, instance_id: str) -> InstanceSettings:

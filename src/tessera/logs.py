@@ -38,5 +38,6 @@ class Formatter(logging.Formatter):
     Backslashes are left alone here, so that a field escaped already is not escaped twice."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = _UNSAFE_CONTROL.sub(_escaped, record.message)
+        message = record.message.rstrip("\r\n")  # a final line break forges nothing
+        record.message = _UNSAFE_CONTROL.sub(_escaped, message)
         return super().formatMessage(record)

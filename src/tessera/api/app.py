@@ -20,6 +20,7 @@ from tessera.api.errors import exception_handlers
 from tessera.api.hot import HotRoutes
 from tessera.clock import Clock, system_clock
 from tessera.config import Settings
+from tessera.logs import escape
 from tessera.store import Store, open_store
 
 __all__ = ["App", "app_from_env", "create_app"]
@@ -29,7 +30,8 @@ access_log = logging.getLogger("tessera.access")
 
 class AccessLog:
     """One line per request: method, path, status, time. Never the query string or headers,
-    where a ticket or a secret key would be."""
+    where a ticket or a secret key would be. The method and path come from the client: their
+    control characters are escaped, so a ``%0a`` in a path cannot start a forged line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,7 +52,8 @@ class AccessLog:
             await self.app(scope, receive, send_status)
         finally:
             ms = (time.perf_counter() - start) * 1000
-            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
+            method, path = escape(scope["method"]), escape(scope["path"])
+            access_log.info("%s %s %d %.1fms", method, path, status, ms)
 
 
 class App(Starlette):

@@ -12,10 +12,12 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from tessera import errors
+from tessera.logs import escape
 
 __all__ = [
     "STATUS",
@@ -85,7 +87,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     method, path = request.method, request.url.path
     if exc.status_code == 405:
-        return error_response(errors.MethodNotAllowed(method, path), exc.headers)
+        allow = {"Allow": _allowed_methods(request)}
+        return error_response(errors.MethodNotAllowed(method, path), allow)
     if exc.status_code == 404:
         return error_response(errors.RouteNotFound(method, path))
     generic = errors.RequestInvalid("The request could not be processed.")
@@ -94,7 +97,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path. (The router's own 405 names only the
+    methods of the first route whose path matched, and each method has a route of its own.)"""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection, or was closed for sending too slowly, before its body
+    arrived: an answer no one will read, and nothing to alarm anyone about."""
+    log.info(
+        "%s %s: the connection closed before the body arrived",
+        request.method,
+        escape(request.url.path),
+    )
+    return error_response(errors.BodyInvalid("The request body did not arrive whole."))
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):  # the hot routes send every exception here
+        return await client_gone(request, exc)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(errors.TesseraError("Something went wrong on the server."))
 
@@ -102,5 +128,6 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     errors.TesseraError: tessera_error,
     HTTPException: _http_error,
+    ClientDisconnect: client_gone,
     Exception: unexpected_error,
 }

@@ -35,7 +35,10 @@ REDIRECT_URL_PARAM: dict[str, Any] = {
 
 _TICKET_FORM = {
     "type": "object",
-    "properties": {"ticket": {"type": "string"}},
+    "properties": {
+        "ticket": {"type": "string"},
+        "csrf": {"type": "string", "description": "The form token the page embedded"},
+    },
 }
 _SIGN_IN_FORM = {
     "type": "object",
@@ -132,6 +135,7 @@ REDEMPTION_OPERATIONS: dict[str, dict[str, Any]] = {
                 "200": _html("Signed in (the instance names no page to go to)"),
                 "303": _redirect("To the token's redirect_url or the after_sign_in_url"),
                 **_PAGE_ERRORS,
+                "403": _html("Not posted from the page (form token and cookie differ)"),
                 "413": _ERRORS,
                 "415": _ERRORS,
                 "422": _ERRORS,

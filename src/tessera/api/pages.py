@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse
 
 from tessera.models import User
 
-__all__ = ["confirm", "mask_email", "signed_in", "too_many", "unusable"]
+__all__ = ["confirm", "mask_email", "signed_in", "start_again", "too_many", "unusable"]
 
 SCRIPT = 'history.replaceState(null, "", location.pathname);'
 STYLE = (
@@ -84,13 +84,17 @@ def account_label(user: User) -> str:
     return "your account"
 
 
-def confirm(user: User, ticket: str, action: str, lands_on: str | None) -> HTMLResponse:
-    """The link's page: whom it signs in, and a Continue button that POSTs the ticket."""
+def confirm(
+    user: User, ticket: str, action: str, lands_on: str | None, form_token: str
+) -> HTMLResponse:
+    """The link's page: whom it signs in, and a Continue button that POSTs the ticket with
+    ``form_token`` (the value of the cookie the caller sets with it)."""
     body = (
         "<h1>Sign in</h1>"
         f"<p>Continue to sign in as <strong>{escape(account_label(user))}</strong>.</p>"
         f'<form method="post" action="{escape(action)}">'
         f'<input type="hidden" name="ticket" value="{escape(ticket)}">'
+        f'<input type="hidden" name="csrf" value="{escape(form_token)}">'
         '<button type="submit">Continue</button></form>'
         '<p class="note">This link works once. If you did not ask to sign in, close this page.</p>'
     )
@@ -104,6 +108,16 @@ def unusable() -> HTMLResponse:
         "<p>Sign-in links work once and for a limited time. Ask for a new one.</p>"
     )
     return _page("Link no longer valid", body, 400)
+
+
+def start_again() -> HTMLResponse:
+    """A Continue that did not come from the page this browser was shown (or its cookie was
+    lost): nothing was done, and the link still works."""
+    body = (
+        "<h1>Open the link again</h1>"
+        "<p>This sign-in could not be confirmed. Open the link from your message again.</p>"
+    )
+    return _page("Open the link again", body, 403)
 
 
 def too_many(retry_after: int) -> HTMLResponse:

@@ -6,17 +6,27 @@ own ``sign_in_url`` with ``__clerk_ticket``. Continue POSTs back here, which red
 ``__session`` cookie and redirects. The page answers every unusable ticket with the same HTML
 (the reason is logged by the domain), so these two routes turn errors into pages themselves;
 ``POST /v1/client/sign_ins`` lets them through to Clerk's JSON errors.
+
+Login CSRF (another site making a browser sign in to the attacker's account) is closed by a
+double-submit form token: the page sets a random value in an HttpOnly, SameSite=Strict cookie
+(``__Host-`` prefixed and Secure behind https, so no other host can plant it) and embeds the
+same value in the form; Continue is accepted only when the two are equal. Another site can
+make a browser post a form, but neither read nor set that cookie. Browsers that send
+``Sec-Fetch-Site`` have cross-site posts refused before that. ``Origin`` cannot serve: under
+the page's no-referrer policy a browser sends ``Origin: null``.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from tessera import redemption
+from tessera import crypto, instance_settings, redemption
 from tessera.api import client_shapes, pages, params
 from tessera.api.context import Context, json_response
 from tessera.errors import ParamInvalid, TicketUnusable, TooManyRequests
@@ -26,6 +36,8 @@ __all__ = ["ACCEPT_PATH", "SESSION_COOKIE", "routes"]
 ACCEPT_PATH = "/v1/tickets/accept"
 SESSION_COOKIE = "__session"
 _CROSS_SITE = ("cross-site", "same-site")
+CSRF_FIELD = "csrf"
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 
 def _with_ticket(sign_in_url: str, ticket: str) -> str:
@@ -38,9 +50,22 @@ def _see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303, headers=headers)
 
 
+def _form_token(value: object) -> str | None:
+    return value if isinstance(value, str) and _FORM_TOKEN.fullmatch(value) else None
+
+
 def routes(ctx: Context) -> list[Route]:
     limit = redemption.RateLimit(ctx.settings.redeem_rate_limit, ctx.settings.redeem_rate_window)
     secure_cookie = urlsplit(ctx.settings.public_url).scheme == "https"
+    csrf_cookie = "__Host-tessera_csrf" if secure_cookie else "tessera_csrf"
+
+    def from_the_page(request: Request, body: dict[str, object]) -> bool:
+        """Whether the form token posted equals the page's cookie (both well formed)."""
+        cookie = _form_token(request.cookies.get(csrf_cookie))
+        field = _form_token(body.get(CSRF_FIELD))
+        return (
+            cookie is not None and field is not None and crypto.constant_time_equal(cookie, field)
+        )
 
     async def redeem(request: Request, ticket: str) -> redemption.Redemption:
         return await redemption.redeem(
@@ -64,9 +89,20 @@ def routes(ctx: Context) -> list[Route]:
             return _see_other(_with_ticket(view.settings.sign_in_url, ticket))
         if view.unusable is not None or view.user is None:
             return pages.unusable()
-        lands_on = view.token.redirect_url or view.settings.after_sign_in_url
+        lands_on = instance_settings.landing(view.settings, view.token)
         action = ctx.settings.public_url + ACCEPT_PATH
-        return pages.confirm(view.user, ticket, action, lands_on)
+        # One token per browser, not per page: two links open at once both still work.
+        form_token = _form_token(request.cookies.get(csrf_cookie)) or secrets.token_urlsafe(32)
+        response = pages.confirm(view.user, ticket, action, lands_on, form_token)
+        response.set_cookie(
+            csrf_cookie,
+            form_token,
+            path="/",
+            secure=secure_cookie,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
 
     async def accept(request: Request) -> Response:
         # Login CSRF: only the page itself may post a ticket here. (Origin is "null" under
@@ -74,6 +110,8 @@ def routes(ctx: Context) -> list[Route]:
         if request.headers.get("sec-fetch-site", "same-origin") in _CROSS_SITE:
             return pages.unusable()
         body = await params.form_or_json_body(request)
+        if not from_the_page(request, body):
+            return pages.start_again()
         ticket = body.get("ticket")
         try:
             done = await redeem(request, ticket if isinstance(ticket, str) else "")
@@ -81,7 +119,7 @@ def routes(ctx: Context) -> list[Route]:
             return pages.unusable()
         except TooManyRequests as exc:
             return pages.too_many(exc.retry_after)
-        lands_on = done.token.redirect_url or done.settings.after_sign_in_url
+        lands_on = instance_settings.landing(done.settings, done.token)
         response = _see_other(lands_on) if lands_on else pages.signed_in()
         response.set_cookie(
             SESSION_COOKIE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -34,6 +35,21 @@ def register(commands: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="close a connection whose request (headers and body) has not fully arrived this "
+        "many seconds after its first byte (default 10)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated proxy addresses (or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted for the client address (rate limits, sessions); "
+        "default: $FORWARDED_ALLOW_IPS, else 127.0.0.1",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser(
@@ -69,10 +85,11 @@ def register(commands: Any) -> None:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from tessera.logs import Formatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
 
 
 async def _prepare(settings: Settings) -> None:
@@ -127,8 +144,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from tessera.api.app import create_app
+    from tessera.api.read_deadline import ReadDeadline
 
-    settings = Settings.from_env(host=args.host, port=args.port, workers=args.workers)
+    settings = Settings.from_env(
+        host=args.host, port=args.port, workers=args.workers, read_timeout=args.read_timeout
+    )
     _logging(settings)
     asyncio.run(_prepare(settings))
     options: dict[str, Any] = {
@@ -138,6 +158,10 @@ def _serve(args: argparse.Namespace) -> int:
         "log_level": settings.log_level,
         "access_log": False,  # tessera.access logs requests without their query strings
         "server_header": False,
+        "http": functools.partial(ReadDeadline, settings.read_timeout),
+        "ws": "none",
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)
