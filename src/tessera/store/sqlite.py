@@ -1,7 +1,9 @@
-"""The embedded SQLite database: one connection per process, WAL, no threads.
+"""The embedded SQLite database: one connection per process, WAL.
 
 Reads and transactions run to completion on the event loop's thread without yielding, so no
-other task can interleave with a transaction. Several processes (``--workers N``) share the
+other task can interleave with a transaction. Only ``COMMIT`` leaves it, for a commit thread:
+with ``synchronous=FULL`` it waits for an fsync, and the loop goes on reading requests; until
+it ends, reads wait and writes queue. Several processes (``--workers N``) share the
 file; SQLite's write lock serialises them. Waiting for that lock happens on the event loop's
 timer (``sqlite_busy``), never inside SQLite, so it holds up no other request. Single writes
 outside a transaction share commits (``group_commit``).
