@@ -11,7 +11,9 @@ cost). Each caller is answered only after that commit, and told exactly the trut
   run before it in the batch were rolled back with it, so they go back to the head of the
   queue, with those not yet run, for a new transaction. Each round answers at least one
   write, so this ends.
-- If ``COMMIT`` fails, nothing was committed: every write of the batch fails.
+- ``COMMIT`` runs in the database's commit thread (with ``synchronous=FULL`` it waits for an
+  fsync), so the event loop goes on reading requests and queueing the next batch meanwhile.
+  If it fails, nothing was committed: every write of the batch fails.
 - While another connection holds the write lock, the queue waits on the timer (see
   ``sqlite_busy``); a write still waiting after the busy timeout fails with 503.
 """
@@ -19,7 +21,6 @@ cost). Each caller is answered only after that commit, and told exactly the trut
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tessera.store.database import Row
-from tessera.store.sqlite_busy import FIRST_DELAY, LONGEST_DELAY, busy_error, try_begin
+from tessera.store.sqlite_busy import FIRST_DELAY, LONGEST_DELAY, busy_error
 
 __all__ = ["GroupCommit", "Outcome"]
 
@@ -58,10 +59,14 @@ class GroupCommit:
         self,
         conn: sqlite3.Connection,
         run: Callable[[str, tuple[Any, ...]], Outcome],
+        lock: Callable[[], bool],
+        commit: Callable[[], asyncio.Future[None]],
         busy_timeout: float,
     ) -> None:
         self._conn = conn
         self._run = run
+        self._lock = lock  # BEGIN IMMEDIATE if the connection is free; False while it is not
+        self._commit_in_thread = commit
         self._busy_timeout = busy_timeout
         self._queue: list[_Write] = []
         self._scheduled = False
@@ -75,6 +80,11 @@ class GroupCommit:
         self._queue.append(_Write(sql, params, future, deadline))
         self._schedule(0)
         return await future
+
+    def wake(self) -> None:
+        """The connection is free again (a commit ended): run what queued meanwhile."""
+        if self._queue:
+            self._schedule(0)
 
     def _schedule(self, delay: float) -> None:
         if not self._scheduled:
@@ -90,7 +100,7 @@ class GroupCommit:
         if not self._queue:
             return
         try:
-            begun = try_begin(self._conn)
+            begun = self._lock()
         except Exception as exc:
             batch, self._queue = self._queue, []
             for write in batch:
@@ -126,12 +136,14 @@ class GroupCommit:
                     self._schedule(0)
                     return
                 outcomes.append(exc)  # undone alone; the transaction goes on
-        try:
-            self._conn.execute("COMMIT")
-        except Exception as exc:
-            if self._conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-            outcomes = [exc] * len(batch)
+        self._commit_in_thread().add_done_callback(
+            lambda done: self._answer(batch, outcomes, done.exception())
+        )
+
+    @staticmethod
+    def _answer(
+        batch: list[_Write], outcomes: list[Outcome | BaseException], failed: BaseException | None
+    ) -> None:
+        """After COMMIT: each write's own outcome, or the commit's error for all of them."""
         for write, outcome in zip(batch, outcomes, strict=True):
-            _settle(write, outcome)
+            _settle(write, outcome if failed is None else failed)

@@ -1,7 +1,9 @@
-"""The embedded SQLite database: one connection per process, WAL, no threads.
+"""The embedded SQLite database: one connection per process, WAL.
 
 Reads and transactions run to completion on the event loop's thread without yielding, so no
-other task can interleave with a transaction. Several processes (``--workers N``) share the
+other task can interleave with a transaction. Only ``COMMIT`` leaves it, for a commit thread:
+with ``synchronous=FULL`` it waits for an fsync, and the loop goes on reading requests; until
+it ends, reads wait and writes queue. Several processes (``--workers N``) share the
 file; SQLite's write lock serialises them. Waiting for that lock happens on the event loop's
 timer (``sqlite_busy``), never inside SQLite, so it holds up no other request. Single writes
 outside a transaction share commits (``group_commit``).
@@ -24,6 +26,7 @@ import sqlite3
 import stat
 import time
 from collections.abc import AsyncIterator, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +42,7 @@ from tessera.store.database import (
     split_script,
 )
 from tessera.store.group_commit import GroupCommit, Outcome
-from tessera.store.sqlite_busy import Backoff, begin, is_busy, retry_while_busy
+from tessera.store.sqlite_busy import Backoff, is_busy, retry_while_busy, try_begin
 
 __all__ = ["SQLiteDatabase", "SQLiteOptions", "options_from_url", "path_from_url"]
 
@@ -111,7 +114,11 @@ class SQLiteDatabase:
         self._conn.execute("PRAGMA secure_delete=ON")  # erased secrets leave no free pages
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
-        self._writes = GroupCommit(self._conn, self._complete, options.busy_timeout)
+        self._commits = ThreadPoolExecutor(1, thread_name_prefix="tessera-sqlite-commit")
+        self._committing: asyncio.Future[None] | None = None
+        self._writes = GroupCommit(
+            self._conn, self._complete, self._lock, self._commit, options.busy_timeout
+        )
         self._memo: dict[Hashable, Any] = {}
         self._memo_version: int | None = None
         self._memo_fresh = False
@@ -162,6 +169,7 @@ class SQLiteDatabase:
         if self._depth:
             return self._complete(sql, params)
         if sql.lstrip()[:6].upper() == "SELECT":
+            await self._idle()
             return await retry_while_busy(lambda: self._complete(sql, params), self._busy_timeout)
         return await self._writes.submit(sql, params)
 
@@ -176,17 +184,58 @@ class SQLiteDatabase:
         # It keeps every other writer out, so every transaction here is already exclusive.
         if self._depth:
             raise RuntimeError("nested transaction")
-        await begin(self._conn, self._busy_timeout)
+        backoff = Backoff(self._busy_timeout)
+        while True:
+            await self._idle()
+            if self._lock():
+                break
+            await asyncio.sleep(backoff.next())  # another process holds the write lock
         self._depth = 1
         try:
             yield self
         except BaseException:
+            self._depth = 0
             self._conn.execute("ROLLBACK")
             raise
-        else:
+        self._depth = 0
+        await asyncio.shield(self._commit())
+
+    def _lock(self) -> bool:
+        """``BEGIN IMMEDIATE`` when the connection is free and the write lock can be had.
+        Holding the lock, no other connection can commit until ours does: the memo's check
+        made here (see :meth:`memo`) stays true until then."""
+        if self._committing is not None or not try_begin(self._conn):
+            return False
+        self._check_memo()
+        return True
+
+    def _commit(self) -> asyncio.Future[None]:
+        """``COMMIT`` in the commit thread: with ``synchronous=FULL`` it waits for an fsync,
+        which would otherwise stop the event loop. Until it ends no one else touches the
+        connection: reads wait in :meth:`_idle`, writes queue, transactions wait in
+        :meth:`_lock`."""
+        future = asyncio.get_running_loop().run_in_executor(self._commits, self._commit_now)
+        self._committing = future
+        future.add_done_callback(self._committed)
+        return future
+
+    def _commit_now(self) -> None:
+        try:
             self._conn.execute("COMMIT")
-        finally:
-            self._depth = 0
+        except BaseException:
+            if self._conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+            raise
+
+    def _committed(self, _: asyncio.Future[None]) -> None:
+        self._committing = None
+        self._writes.wake()
+
+    async def _idle(self) -> None:
+        while self._committing is not None:
+            with suppress(Exception):
+                await asyncio.shield(self._committing)
 
     async def script(self, sql: str) -> None:
         for statement in split_script(sql):
@@ -198,6 +247,7 @@ class SQLiteDatabase:
         connection reading an older snapshot keeps the WAL in use: wait for it on the timer,
         up to the busy timeout; past it, warn and leave the rest to the next checkpoint."""
         backoff = Backoff(self._busy_timeout)
+        await self._idle()
         while True:
             if not self._conn.in_transaction:
                 row = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -217,17 +267,22 @@ class SQLiteDatabase:
         steps run as queued callbacks, so one that uses this turn's answer was queued before
         the question was asked, hence after its own bytes arrived, hence after any commit
         its client had seen."""
+        if self._committing is not None:  # we hold the write lock: checked when it was taken
+            return self._memo
         if not self._memo_fresh:
-            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._memo_version:
-                self._memo.clear()
-                self._memo_version = version
+            self._check_memo()
             try:
                 asyncio.get_running_loop().call_soon(self._memo_stale)
                 self._memo_fresh = True
             except RuntimeError:  # no event loop: ask every time
                 pass
         return self._memo
+
+    def _check_memo(self) -> None:
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._memo_version:
+            self._memo.clear()
+            self._memo_version = version
 
     def _memo_stale(self) -> None:
         self._memo_fresh = False
@@ -236,4 +291,6 @@ class SQLiteDatabase:
         self._memo.clear()
 
     async def close(self) -> None:
+        await self._idle()
         self._conn.close()
+        self._commits.shutdown()

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from tessera.errors import ServiceUnavailable
 
-__all__ = ["Backoff", "begin", "busy_error", "is_busy", "retry_while_busy", "try_begin"]
+__all__ = ["Backoff", "busy_error", "is_busy", "retry_while_busy", "try_begin"]
 
 T = TypeVar("T")
 FIRST_DELAY = 0.001
@@ -68,16 +68,6 @@ def try_begin(conn: sqlite3.Connection) -> bool:
             return False
         raise
     return True
-
-
-async def begin(conn: sqlite3.Connection, busy_timeout: float) -> None:
-    """``BEGIN IMMEDIATE``, waiting on the timer for the write lock (SQLite tells of no
-    release, so this polls) for up to ``busy_timeout`` seconds."""
-    backoff = Backoff(busy_timeout)
-    while True:
-        if try_begin(conn):
-            return
-        await asyncio.sleep(backoff.next())
 
 
 async def retry_while_busy(attempt: Callable[[], T], busy_timeout: float) -> T:
