@@ -2,8 +2,9 @@
 
 JSON booleans are not integers here, ``"60"`` is not a number, and ``1.5`` or ``1e309`` is not
 an integer: each is a 422 naming the parameter. A body that is not a JSON object is a 400. Every
-JSON body is checked once, whole, by :func:`tessera.json_values.check` (no lone surrogates, no
-integer beyond 64 bits, no infinity, nesting at most 32 levels), so no route sees such a value.
+JSON body is checked once, whole, by :func:`tessera.json_values.check_params` (no lone
+surrogates, no integer beyond 64 bits, no infinity, nesting at most 32 levels), so no route sees
+such a value.
 """
 
 from __future__ import annotations
