@@ -14,6 +14,7 @@ from tessera import ids
 from tessera.errors import IdentifierExists
 from tessera.models import ApiKey, EmailAddress, Instance, SignInToken, User
 from tessera.store import Store, UniqueViolation, open_store
+from tessera.user_query import Selection, UserQuery
 
 T = TypeVar("T")
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -170,9 +171,7 @@ async def test_a_taken_identifier_is_refused_and_leaves_no_user_behind(
     assert caught.value.param == param
     assert await store.users.get(instance.id, refused.id) is None
     assert (
-        await store.users.search(
-            instance.id, email_addresses=["other@example.com"], limit=10, offset=0
-        )
+        await store.users.search(instance.id, UserQuery(email_addresses=("other@example.com",)))
         == []
     )
 
@@ -184,14 +183,17 @@ async def test_search_finds_by_email_or_external_id_newest_first(store: Store) -
     new = a_user(instance, "new@example.com", external_id="x2", created_at=LATER)
     for user in (old, new):
         await store.users.insert(user)
-    page = await store.users.search(instance.id, limit=10, offset=0)
+    page = await store.users.search(instance.id, UserQuery())
     assert [u.id for u in page] == [new.id, old.id]
-    assert [u.id for u in await store.users.search(instance.id, limit=1, offset=1)] == [old.id]
+    second = await store.users.search(instance.id, UserQuery(limit=1, offset=1))
+    assert [u.id for u in second] == [old.id]
     by_email = await store.users.search(
-        instance.id, email_addresses=["old@example.com"], limit=10, offset=0
+        instance.id, UserQuery(email_addresses=("old@example.com",))
     )
     assert [u.id for u in by_email] == [old.id]
-    by_ext = await store.users.search(instance.id, external_ids=["x2", "nope"], limit=10, offset=0)
+    by_ext = await store.users.search(
+        instance.id, UserQuery(external_ids=Selection(("x2", "nope")))
+    )
     assert [u.id for u in by_ext] == [new.id]
 
 
@@ -311,7 +313,5 @@ async def test_concurrent_users_with_one_email_exactly_one_is_created(
 
     results = await asyncio.to_thread(at_once, database_url, 4, 5, create)
     assert sorted(results) == ["created"] + ["email_address"] * 19
-    found = await store.users.search(
-        instance.id, email_addresses=["same@example.com"], limit=10, offset=0
-    )
+    found = await store.users.search(instance.id, UserQuery(email_addresses=("same@example.com",)))
     assert len(found) == 1

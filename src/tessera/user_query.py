@@ -8,7 +8,7 @@ No HTTP and no SQL: ``api/user_params.py`` reads a query string into a :class:`U
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["ORDER_FIELDS", "OrderBy", "Selection", "TimeRange", "UserQuery"]
 
@@ -41,9 +41,6 @@ class Selection:
         include = [v.removeprefix("+") for v in values if not v.startswith("-")]
         exclude = [v[1:] for v in values if v.startswith("-")]
         return cls(tuple(include), tuple(exclude))
-
-    def __bool__(self) -> bool:
-        return bool(self.include or self.exclude)
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ class UserQuery:
     last_sign_in_at: TimeRange = TimeRange()
     last_active_at: TimeRange = TimeRange()
     # Filters on what Tessera does not store: any value given matches no user.
-    unstored: tuple[str, ...] = field(default=())
+    unstored: tuple[str, ...] = ()
     order_by: OrderBy = OrderBy()
     starting_after: str | None = None  # a user id: keyset pagination on created_at
     limit: int = 10
