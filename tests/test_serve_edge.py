@@ -90,13 +90,15 @@ def test_a_half_sent_request_is_closed_after_the_read_timeout(tmp_path: Path, ha
 
 
 def test_a_keep_alive_connection_gets_a_fresh_deadline_per_request(tmp_path: Path) -> None:
-    """Two whole requests on one connection are both answered; the deadline is per request."""
+    """Whole requests on one connection are all answered, also when each arrives in pieces;
+    the deadline is per request."""
     with (
         serve(tmp_path, "--read-timeout", "1") as (port, _),
         socket.create_connection(("127.0.0.1", port), timeout=30) as sock,
     ):
-        for _ in range(2):
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        for _ in range(3):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+            sock.sendall(b"Host: t\r\n\r\n")
             answer = b""
             while not answer.endswith(b'{"status":"ok"}'):
                 answer += sock.recv(65536)

@@ -41,15 +41,17 @@ class ReadDeadline(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
         self._inner.connection_made(transport)
-        self._arm()
+        self._arm(None)
 
     def data_received(self, data: bytes) -> None:
-        if self._timer is None:  # the first bytes of the next request
-            self._arm()
+        armed = self._timer is not None
+        began_after = self._began_after if armed else self._inner.cycle
         self._inner.data_received(data)
         cycle = self._inner.cycle
-        if cycle is not self._began_after and not cycle.more_body:
-            self._disarm()  # a request that began after arming has arrived whole
+        if cycle is not began_after and not cycle.more_body:
+            self._disarm()  # a request that began after ``began_after`` has arrived whole
+        elif not armed:
+            self._arm(began_after)  # the first bytes of a request that is not whole yet
 
     def eof_received(self) -> bool | None:
         result: bool | None = self._inner.eof_received()
@@ -65,8 +67,8 @@ class ReadDeadline(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._inner.resume_writing()
 
-    def _arm(self) -> None:
-        self._began_after = self._inner.cycle
+    def _arm(self, began_after: object) -> None:
+        self._began_after = began_after
         self._timer = asyncio.get_running_loop().call_later(self._timeout, self._expire)
 
     def _disarm(self) -> None:
