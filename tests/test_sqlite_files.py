@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from tessera import signing
 from tessera.errors import ConfigError
-from tessera.store import open_store
+from tessera.sealed import Keyring, new_key
+from tessera.store import Store, open_store
 from tessera.store.sqlite import SQLiteOptions, options_from_url
 from test_store import LATER, NOW, new_instance
 
@@ -50,16 +52,33 @@ async def test_an_existing_world_readable_database_is_closed_to_others(tmp_path:
         await store.close()
 
 
-async def test_a_rotated_out_private_key_is_left_in_neither_the_database_nor_its_wal(
-    tmp_path: Path,
+async def _rotate(store: Store, instance_id: str) -> None:
+    await signing.rotate(store, instance_id, now=LATER)
+
+
+async def _revoke(store: Store, instance_id: str) -> None:
+    key = await signing.current(store, instance_id, now=NOW)
+    await signing.revoke(store, instance_id, key.id, now=LATER)
+
+
+async def _rewrap(store: Store, instance_id: str) -> None:
+    """Seal the plaintext key under a new encryption key: its plaintext must be gone."""
+    store.signing_keys.keyring = Keyring.from_env({"TESSERA_ENCRYPTION_KEY": new_key()})
+    assert await signing.rewrap(store) == 1
+
+
+@pytest.mark.parametrize("erase", [_rotate, _revoke, _rewrap], ids=["rotate", "revoke", "rewrap"])
+async def test_an_erased_private_key_is_left_in_neither_the_database_nor_its_wal(
+    tmp_path: Path, erase: Callable[[Store, str], Awaitable[None]]
 ) -> None:
-    """After a rotation erases the old private key, its PEM is found in no file."""
+    """After a rotation, a revocation or a rewrap erases a private key's plaintext, its PEM
+    is found in no file."""
     db = tmp_path / "tessera.db"
     store = await open_store(f"sqlite:///{db}")
     try:
         instance = await new_instance(store)
         old = await signing.current(store, instance.id, now=NOW)
-        await signing.rotate(store, instance.id, now=LATER)
+        await erase(store, instance.id)
         pem = old.private_pem.encode()
         # 32-byte pieces of its base64, past the first line (the same in every RSA key)
         pieces = [pem[i : i + 32] for i in range(92, len(pem) - 60, 32)]

@@ -40,6 +40,7 @@ __all__ = [
     "issuer",
     "jwks",
     "revoke",
+    "rewrap",
     "rotate",
     "sign_session_token",
 ]
@@ -169,9 +170,19 @@ async def revoke(
         count = await store.signing_keys.revoke(key, now=now, replacement=replacement)
     except KeyChanged:
         raise Conflict(f"The signing key {key_id} changed meanwhile: try again.") from None
+    await store.db.scrub()  # its private key was erased: no copy left in a WAL
     log.warning("revoked signing key %s of %s and %d sessions", key.id, instance_id, count)
     revoked = await store.signing_keys.get(instance_id, key_id)
     return Revocation(revoked or key, replacement, count)
+
+
+async def rewrap(store: Store) -> int:
+    """Seal every private key of the database under the store's keyring (opening them with
+    its current or previous key); how many were sealed anew. Their former form is erased."""
+    count = await store.signing_keys.rewrap()
+    await store.db.scrub()
+    log.info("sealed %d signing keys under the current encryption key", count)
+    return count
 
 
 def issuer(public_url: str, instance_id: str) -> str:

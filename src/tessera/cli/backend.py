@@ -255,7 +255,7 @@ class DirectBackend:
                 "set TESSERA_ENCRYPTION_KEY to the key to seal under (and "
                 "TESSERA_PREVIOUS_ENCRYPTION_KEY to the one they are sealed with, if any)."
             )
-        count = await self.store.signing_keys.rewrap()
+        count = await signing.rewrap(self.store)
         return {"object": "signing_key_rewrap", "rewrapped": count}
 
     async def list_signing_keys(self) -> list[Json]:
