@@ -284,3 +284,33 @@ def test_no_filter_reaches_another_instances_users(
             assert other.get("/v1/users", params=params).json() == [], params
             count = other.get("/v1/users/count", params=params).json()
             assert count["total_count"] == 0, params
+
+
+def test_every_declared_parameter_changes_the_answer(
+    api: httpx.Client, people: dict[str, dict[str, Any]]
+) -> None:
+    """Each query parameter /v1/openapi.json declares for the list and the count is read: a
+    value that should narrow or reorder the answer does (a new one would fail here)."""
+    document = api.get("/v1/openapi.json").json()
+    special = {
+        "limit": "1",
+        "offset": "1",
+        "order_by": "created_at",
+        "starting_after": people["dan"]["id"],
+        "banned": "true",
+    }
+    for path in ("/v1/users", "/v1/users/count"):
+        everyone = api.get(path).json()
+        for parameter in document["paths"][path]["get"]["parameters"]:
+            if "$ref" in parameter:
+                parameter = document["components"]["parameters"][parameter["$ref"].split("/")[-1]]
+            name = parameter["name"]
+            if name in special:
+                value = special[name]
+            elif name.endswith(("_before", "_after", "_since")):
+                value = "0" if name.endswith("_before") else "9000000000000000"
+            else:
+                value = "zzz"
+            answer = api.get(path, params={name: value})
+            assert answer.status_code == 200, (path, name, answer.text)
+            assert answer.json() != everyone, (path, name)
