@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from servers import Running
 from tessera.api.app import create_app
+from tessera.api.errors import method_not_allowed
 from tessera.config import Settings
 
 
@@ -16,7 +17,7 @@ def served_operations() -> set[tuple[str, str]]:
     return {
         (route.path, method.lower())
         for route in app.routes
-        if isinstance(route, Route)
+        if isinstance(route, Route) and route.endpoint is not method_not_allowed
         for method in route.methods or ()
         if method != "HEAD"
     }

@@ -20,9 +20,11 @@ from tessera import errors
 from tessera.logs import escape
 
 __all__ = [
+    "OTHER_METHODS",
     "STATUS",
     "error_response",
     "exception_handlers",
+    "method_not_allowed",
     "status_of",
     "tessera_error",
     "unexpected_error",
@@ -99,12 +101,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _allowed_methods(request: Request) -> str:
     """Every method some route answers on this path. (The router's own 405 names only the
-    methods of the first route whose path matched, and each method has a route of its own.)"""
+    methods of the first route whose path matched, and each method has a route of its own.)
+    The most literal paths win: ``/v1/users/count`` is not ``/v1/users/{user_id}``."""
+    matching = [
+        route
+        for route in request.app.routes
+        if isinstance(route, Route)
+        and route.endpoint is not method_not_allowed
+        and route.matches(request.scope)[0] is not Match.NONE
+    ]
+    fewest = min((route.path_format.count("{") for route in matching), default=0)
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+    for route in matching:
+        if route.path_format.count("{") == fewest:
             methods |= route.methods or set()
     return ", ".join(sorted(methods))
+
+
+OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # for method_not_allowed
+
+
+async def method_not_allowed(request: Request) -> Response:
+    """The endpoint of a literal path for the methods it does not answer, listed after its
+    routes, so that another method is a 405 rather than a match of a parametrised path."""
+    raise HTTPException(405)
 
 
 async def client_gone(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from tessera import users
 from tessera.api import params, shapes, user_params
 from tessera.api.context import Context, json_response
+from tessera.api.errors import OTHER_METHODS, method_not_allowed
 from tessera.api.idempotency import idempotent
 
 __all__ = ["routes"]
@@ -85,6 +86,7 @@ def routes(ctx: Context) -> list[Route]:
         Route("/v1/users", idempotent(ctx, create), methods=["POST"]),
         Route("/v1/users", list_users, methods=["GET"]),
         Route("/v1/users/count", count, methods=["GET"]),
+        Route("/v1/users/count", method_not_allowed, methods=OTHER_METHODS),  # not a user_id
         Route("/v1/users/{user_id}", get, methods=["GET"]),
         Route("/v1/users/{user_id}", update, methods=["PATCH"]),
         Route("/v1/users/{user_id}", delete, methods=["DELETE"]),
