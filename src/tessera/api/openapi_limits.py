@@ -19,19 +19,26 @@ NON_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 # users.normalize_email: trimmed and lower-cased, then one @, a dot in the domain, no spaces.
 _EMAIL_PATTERN = r"^\s*[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\s*$"
 EMAIL: dict[str, Any] = {"type": "string", "pattern": _EMAIL_PATTERN, "maxLength": 320}
-# instance_settings.check_url: absolute http(s), a host, no fragment, no spaces or controls.
+# instance_settings.check_url: absolute https, or plain http to this machine only (localhost,
+# 127.0.0.0/8, [::1]); a host, no fragment, no spaces or controls.
 _HOST = r"[^/?#\[\]\s\x00-\x1f*]+"
 _REST = r"[^#\s\x00-\x1f]"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LOOPBACK = rf"([Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|127(\.{_OCTET}){{3}}|\[::1\])"
+_ORIGIN = (
+    rf"([Hh][Tt][Tt][Pp][Ss]://{_HOST}"
+    rf"|[Hh][Tt][Tt][Pp]://([^/?#\[\]\s\x00-\x1f*]*@)?{_LOOPBACK}(:[^/?#\[\]\s\x00-\x1f*@]*)?)"
+)
 URL: dict[str, Any] = {
     "type": "string",
     "maxLength": 2048,
-    "pattern": rf"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}([/?]{_REST}*)?$",
+    "pattern": rf"^{_ORIGIN}([/?]{_REST}*)?$",
 }
 # An allowed_redirect_urls entry may end in * after a path ("https://app.example.com/*").
 URL_PATTERN: dict[str, Any] = {
     "type": "string",
     "maxLength": 2048,
-    "pattern": rf"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}(/{_REST}*|\?({_REST}*[^#*\s\x00-\x1f])?)?$",
+    "pattern": rf"^{_ORIGIN}(/{_REST}*|\?({_REST}*[^#*\s\x00-\x1f])?)?$",
 }
 # idempotency._check: visible ASCII.
 IDEMPOTENCY_KEY = r"^[!-~]+$"
