@@ -70,6 +70,7 @@ class GroupCommit:
         self._busy_timeout = busy_timeout
         self._queue: list[_Write] = []
         self._scheduled = False
+        self._timer: asyncio.Handle | None = None
         self._delay = FIRST_DELAY
 
     async def submit(self, sql: str, params: tuple[Any, ...]) -> Outcome:
@@ -82,21 +83,27 @@ class GroupCommit:
         return await future
 
     def wake(self) -> None:
-        """The connection is free again (a commit ended): run what queued meanwhile."""
-        if self._queue:
-            self._schedule(0)
+        """The connection is free again (a commit ended): run what queued meanwhile now, not
+        after the back-off a busy lock set."""
+        if not self._queue:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._scheduled = False
+        self._schedule(0)
 
     def _schedule(self, delay: float) -> None:
         if not self._scheduled:
             self._scheduled = True
             loop = asyncio.get_running_loop()
             if delay:
-                loop.call_later(delay, self._flush)
+                self._timer = loop.call_later(delay, self._flush)
             else:
-                loop.call_soon(self._flush)
+                self._timer = loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._scheduled = False
+        self._timer = None
         if not self._queue:
             return
         try:

@@ -204,7 +204,7 @@ class SQLiteDatabase:
         """``BEGIN IMMEDIATE`` when the connection is free and the write lock can be had.
         Holding the lock, no other connection can commit until ours does: the memo's check
         made here (see :meth:`memo`) stays true until then."""
-        if self._committing is not None or not try_begin(self._conn):
+        if self._commit_in_flight() is not None or not try_begin(self._conn):
             return False
         self._check_memo()
         return True
@@ -228,14 +228,21 @@ class SQLiteDatabase:
                     self._conn.execute("ROLLBACK")
             raise
 
-    def _committed(self, _: asyncio.Future[None]) -> None:
-        self._committing = None
+    def _committed(self, future: asyncio.Future[None]) -> None:
+        if self._committing is future:  # not a later commit's
+            self._committing = None
         self._writes.wake()
 
+    def _commit_in_flight(self) -> asyncio.Future[None] | None:
+        """The commit still running, if any. A finished one whose callbacks have not run yet
+        does not count: awaiting it would not yield, and its callbacks would never run."""
+        future = self._committing
+        return None if future is None or future.done() else future
+
     async def _idle(self) -> None:
-        while self._committing is not None:
+        while (future := self._commit_in_flight()) is not None:
             with suppress(Exception):
-                await asyncio.shield(self._committing)
+                await asyncio.shield(future)
 
     async def script(self, sql: str) -> None:
         for statement in split_script(sql):
@@ -267,7 +274,7 @@ class SQLiteDatabase:
         steps run as queued callbacks, so one that uses this turn's answer was queued before
         the question was asked, hence after its own bytes arrived, hence after any commit
         its client had seen."""
-        if self._committing is not None:  # we hold the write lock: checked when it was taken
+        if self._commit_in_flight() is not None:  # we hold the write lock: checked when taken
             return self._memo
         if not self._memo_fresh:
             self._check_memo()
