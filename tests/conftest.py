@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from clerk_backend_api import Clerk
+from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 
 from cli_helpers import Cli, both_modes, runner
 from databases import KINDS, PostgresRun
@@ -19,6 +21,10 @@ from tessera.config import Settings
 from tessera.store import Store, open_store
 
 T = TypeVar("T")
+
+
+# Clerk's SDK as a test client: one attempt per call, so a test sees the first answer.
+NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1, 1), False)
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +148,12 @@ def cli(
 def direct(server: Running, capsys: pytest.CaptureFixture[str]) -> Cli:
     """`tessera …` against the server's database."""
     return runner(capsys, "--database-url", server.database_url)
+
+
+@pytest.fixture
+def clerk(server: Running) -> Iterator[Clerk]:
+    """Clerk's official Python SDK pointed at the server, without its retries."""
+    with Clerk(
+        bearer_auth=server.secret_key, server_url=server.api_url, retry_config=NO_RETRIES
+    ) as sdk:
+        yield sdk

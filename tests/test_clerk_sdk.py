@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from clerk_backend_api import Clerk, models
-from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 
+from conftest import NO_RETRIES
 from servers import Running
-
-NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1, 1), False)
-
-
-@pytest.fixture
-def clerk(server: Running) -> Iterator[Clerk]:
-    with Clerk(
-        bearer_auth=server.secret_key, server_url=server.api_url, retry_config=NO_RETRIES
-    ) as sdk:
-        yield sdk
 
 
 @pytest.fixture

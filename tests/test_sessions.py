@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import clerk_backend_api
 import httpx
 import jwt
-import pytest
-from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 
 from redeeming import error_code, new_token, session_jwt, sign_in, verify
 from servers import ManualClock, Running
 from tessera import signing
 from tessera.models import SigningAlgorithm
 from tessera.store import open_store
-
-NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False)
-
-
-@pytest.fixture
-def clerk(server: Running) -> Iterator[clerk_backend_api.Clerk]:
-    """Clerk's official Python SDK pointed at the server, without its retries."""
-    with clerk_backend_api.Clerk(
-        bearer_auth=server.secret_key, server_url=server.api_url, retry_config=NO_RETRIES
-    ) as sdk:
-        yield sdk
 
 
 def redeemed(server: Running, api: httpx.Client, user_id: str | None = None) -> httpx.Response:

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from clerk_backend_api import Clerk, models
-from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 
 from redeeming import sign_in
 from servers import ManualClock, Running
-
-NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1, 1), False)
-
-
-@pytest.fixture
-def clerk(server: Running) -> Iterator[Clerk]:
-    with Clerk(
-        bearer_auth=server.secret_key, server_url=server.api_url, retry_config=NO_RETRIES
-    ) as sdk:
-        yield sdk
 
 
 @pytest.fixture
